@@ -1,0 +1,32 @@
+"""Small helpers every sandbox piece shares."""
+import socket
+import time
+
+
+def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
+    """A port nothing listens on right now (the kernel picks it)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, kind) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    """Poll `predicate` until it returns a truthy value or `timeout` seconds pass.
+
+    Returns that value; raises TimeoutError naming `what` (and the last exception, if the
+    predicate kept raising) when the deadline passes. Use this instead of sleeps.
+    """
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # the thing we wait for may not exist yet
+            last_error = exc
+        if time.monotonic() >= deadline:
+            detail = " (last error: %r)" % (last_error,) if last_error else ""
+            raise TimeoutError("timed out after %.1fs waiting for %s%s" % (timeout, what, detail))
+        time.sleep(interval)
