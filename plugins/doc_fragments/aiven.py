@@ -14,7 +14,7 @@ class ModuleDocFragment(object):
 options:
   api_token:
     description:
-      - Aiven API token, sent as C(Authorization: aivenv1 TOKEN).
+      - Aiven API token, sent in the C(Authorization) header as C(aivenv1 TOKEN).
       - If not set, the environment variable E(AIVEN_TOKEN) is used, then E(AIVEN_AUTH_TOKEN)
         (the one Aiven's own CLI C(avn) reads).
       - Never printed, logged or returned.
@@ -49,10 +49,10 @@ options:
 requirements:
   - requests (Python library on the host running the module, normally the controller)
 notes:
-  - The modules run where the task runs. Use C(delegate_to: localhost) and C(run_once: true)
+  - The modules run where the task runs. Use C(delegate_to=localhost) and C(run_once=true)
     when the play targets other hosts, so the API is called once.
   - All API modules are in the action group C(aiven_tools.prometheus.aiven); set the shared
-    options once with C(module_defaults: {group/aiven_tools.prometheus.aiven: {...}}).
+    options once with C(module_defaults) for C(group/aiven_tools.prometheus.aiven).
 """
 
     # check_mode / diff_mode / action group, for modules that change things.

@@ -61,8 +61,8 @@ options:
     type: bool
     default: false
 notes:
-  - RV(endpoint.password) is a secret. Set C(no_log: true) on a task that registers this
-    module's result, or pass the password yourself (then Ansible masks it in the result).
+  - RV(endpoint.password) is a secret. Set C(no_log) on a task that registers this module's
+    result, or pass the password yourself (then Ansible masks it in the result).
 seealso:
   - module: aiven_tools.prometheus.service_integration
   - module: aiven_tools.prometheus.project_ca

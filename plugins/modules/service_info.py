@@ -13,10 +13,10 @@ module: service_info
 short_description: Read what Prometheus needs to know about Aiven services
 version_added: 0.1.0
 description:
-  - Lists the services of an Aiven project with the fields a scrape job needs: type, state,
+  - Lists the services of an Aiven project with the fields a scrape job needs (type, state,
     nodes, VPC, whether C(public_access.prometheus) is on, the Prometheus integrations and the
     Prometheus targets (host, port, route and usage of every C(prometheus) component,
-    replica hosts included).
+    replica hosts included)).
   - Never returns raw service objects, which hold passwords and keys.
   - One API call, however many services the project has.
 extends_documentation_fragment:

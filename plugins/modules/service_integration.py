@@ -128,8 +128,9 @@ endpoint:
   sample: {id: 6f1c2b7e-3d4a-4e5f-9a8b-1c2d3e4f5a6b, name: prometheus-scrape}
 services:
   description:
-    - One entry per selected service: the fields of M(aiven_tools.prometheus.service_info)'s
-      RV(aiven_tools.prometheus.service_info#module:services) plus those below.
+    - One entry per selected service, with the fields of
+      M(aiven_tools.prometheus.service_info)'s RV(aiven_tools.prometheus.service_info#module:services)
+      plus those below.
   returned: always
   type: list
   elements: dict
