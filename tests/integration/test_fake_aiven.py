@@ -319,6 +319,7 @@ def test_request_log_and_http_control_routes(fake, api):
     assert requests.post(fake.url + "/_sandbox/clear").status_code == 200
     assert fake.requests == []
 
+    assert requests.post(fake.url + "/_sandbox/faults", json={"status": 500, "times": 0}).status_code == 400
     assert requests.post(fake.url + "/_sandbox/faults", json={"status": 500, "times": 1}).status_code == 200
     assert api("GET", "/kms/ca").status_code == 500
     added = requests.post(fake.url + "/_sandbox/services", json={

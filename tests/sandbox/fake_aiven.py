@@ -389,6 +389,8 @@ class FakeAiven:
 
         path: regex searched in the URL path. apply_first: perform the request, then answer
         with the fault (a lost response; a client's retried POST must not create a duplicate)."""
+        if int(times) < 1:
+            raise ValueError("times must be at least 1")
         with self._lock:
             self._faults.append({
                 "status": int(status), "times": int(times),
