@@ -106,9 +106,14 @@ def _strip_comment(value):
     """Drop a trailing ` # comment` from a plain one-line YAML value (quotes respected)."""
     out = []
     quote = None
+    escaped = False
     for i, char in enumerate(value):
         if quote:
-            if char == quote:
+            if escaped:
+                escaped = False
+            elif char == "\\" and quote == '"':
+                escaped = True
+            elif char == quote:
                 quote = None
         elif char in "'\"":
             quote = char
