@@ -36,6 +36,8 @@ ON_MISSING = ("fail", "empty")
 # CPU (dnspython spends ~0.4 ms per query) is the limit, and local caching resolvers
 # (dnsmasq: 150 by default) start refusing floods from one client.
 MAX_CONCURRENT_QUERIES = 64
+# An error lists this many failed names; the rest are counted (one line stays readable).
+MAX_FAILURES_SHOWN = 10
 
 # Outcome of one (name, record type) query after its retries.
 OK, NXDOMAIN, NOANSWER, SERVFAIL, TIMEOUT, ERROR = "ok", "NXDOMAIN", "NOANSWER", "SERVFAIL", "TIMEOUT", "ERROR"
@@ -260,7 +262,7 @@ def resolve_node_ips(names, record_types=("A",), nameservers=None, dns_port=53, 
     def run(job):
         return query_addresses(resolver, job[0], job[1], tcp=tcp, timeout=timeout, retries=retries)
 
-    if workers == 1:
+    if len(jobs) == 1:  # the common single-name lookup: no threads needed
         results = [run(jobs[0])]
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -281,6 +283,9 @@ def resolve_node_ips(names, record_types=("A",), nameservers=None, dns_port=53, 
         if len(failures) == 1:
             message = "cannot resolve %s" % failures[0]
         else:
-            message = "cannot resolve %d of %d names: %s" % (len(failures), len(names), "; ".join(failures))
+            shown = failures[:MAX_FAILURES_SHOWN]
+            if len(failures) > len(shown):
+                shown.append("and %d more" % (len(failures) - len(shown)))
+            message = "cannot resolve %d of %d names: %s" % (len(failures), len(names), "; ".join(shown))
         raise NodeIPsError("%s (asked %s)" % (message, where))
     return sort_addresses(addresses)

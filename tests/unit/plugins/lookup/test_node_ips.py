@@ -235,6 +235,24 @@ def test_all_failures_reported_in_one_line_in_input_order():
     assert "ok.test" not in message
 
 
+def test_many_failures_stay_one_readable_line():
+    names = ["gone%02d.test" % i for i in range(25)]
+    with pytest.raises(R.NodeIPsError) as err:
+        resolve({}, names)
+    message = str(err.value)
+    assert message.startswith("cannot resolve 25 of 25 names: gone00.test: NXDOMAIN")
+    assert "gone09.test: NXDOMAIN" in message and "gone10.test" not in message
+    assert "; and 15 more (asked 192.0.2.53:53 over UDP)" in message and "\n" not in message
+
+
+def test_every_query_runs_even_without_concurrency(monkeypatch):
+    monkeypatch.setattr(R, "MAX_CONCURRENT_QUERIES", 1)
+    names = ["n%d.test" % i for i in range(5)]
+    result, fake = resolve({(n, "A"): [["10.0.0.%d" % i]] for i, n in enumerate(names)}, names)
+    assert result == ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    assert len(fake.calls) == 5
+
+
 def test_queries_run_concurrently():
     # 12 queries that can only all complete if all 12 are in flight at the same time.
     names = ["n%d.test" % i for i in range(6)]
