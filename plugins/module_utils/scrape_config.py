@@ -251,6 +251,28 @@ def parse_content(content):
     return lines, jobs
 
 
+_PATH_KEY_RE = re.compile(
+    r"(?:^|[\s{,])(?P<key>ca_file|cert_file|key_file|password_file|username_file|credentials_file|"
+    r"bearer_token_file)[ \t]*:[ \t]*(?P<value>'(?:[^']|'')*'|\"(?:[^\"\\\\]|\\\\.)*\"|[^\s,}#]+)")
+
+
+def relative_paths(content_lines):
+    """[(key, path)] of file options in the jobs given as relative paths (block or flow style).
+
+    Prometheus resolves them against the directory of the file that holds the job: the main
+    config's directory for style block, the drop-in directory for style file.
+    """
+    out = []
+    for line in content_lines:
+        if line.lstrip().startswith("#"):
+            continue
+        for match in _PATH_KEY_RE.finditer(line):
+            value = unquote(match.group("value"))
+            if value and not os.path.isabs(value):
+                out.append((match.group("key"), value))
+    return out
+
+
 def render_dropin(name, content_lines, main_path):
     """The owner's drop-in file: a `scrape_configs:` document (what scrape_config_files loads)."""
     head = [

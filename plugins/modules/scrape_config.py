@@ -108,6 +108,9 @@ attributes:
     support: full
     platforms: posix
 notes:
+  - Relative paths in jobs (C(ca_file), C(password_file), ...) resolve against the directory of
+    the file holding the job, as Prometheus does it: the main file's directory for V(block), the
+    drop-in directory for V(file) (the module warns). Prefer absolute paths.
   - File attributes (O(mode), O(owner), O(group), ...) apply to the files this module writes.
     Without them a new drop-in file gets the mode and owner of the main file.
   - If the owner that created C(scrape_configs:) is removed while another owner's block still
@@ -255,6 +258,7 @@ from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils.scrape_config import (
     DEFAULT_DROPIN_DIR, FILE_STYLE_MIN_VERSION, Placement, ScrapeConfigError, parse_content, parse_version,
+    relative_paths,
 )
 
 try:
@@ -423,6 +427,10 @@ def main():
             result["jobs"] = parse_content(params["content"])[1]
             if style == "file":
                 result["dropin_file"] = placement.dropin_path
+                for key, value in relative_paths(parse_content(params["content"])[0]):
+                    module.warn("%s: %s is relative: in a drop-in file Prometheus resolves it against %s, not "
+                                "the main config's directory; prefer absolute paths" % (key, value,
+                                                                                      placement.dropin_dir))
         changes = placement.plan(state, style, params["content"])
         if promtool:
             result["validated"] = validate(module, runner, promtool, placement, changes, style, state)
