@@ -12,7 +12,7 @@ name: node_ips
 short_description: IP addresses of all nodes behind Aiven service host names
 version_added: 0.1.0
 author:
-  - aiven_tools.prometheus contributors
+  - aiven_tools.prometheus developers (@aiven_tools)
 description:
   - Resolves one or more host names, for example an Aiven service's host name and its
     C(public-replica-...) host name, and returns the sorted, de-duplicated IP addresses of all

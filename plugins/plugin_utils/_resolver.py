@@ -231,9 +231,9 @@ def explain(name, outcomes, timeout):
             else:
                 parts.append("%s query failed: %s" % (rtype, o.detail))
         return "error", ", ".join(parts)
-    if any(o.status == NXDOMAIN for _, o in outcomes):
+    if any(o.status == NXDOMAIN for unused, o in outcomes):
         return "missing", "NXDOMAIN (the name does not exist)"
-    wanted = " or ".join(rtype for rtype, _ in outcomes)
+    wanted = " or ".join(rtype for rtype, unused in outcomes)
     return "missing", "no %s record (NOERROR, empty answer)" % wanted
 
 
@@ -273,7 +273,7 @@ def resolve_node_ips(names, record_types=("A",), nameservers=None, dns_port=53, 
 
     addresses, failures = [], []
     for name, outcomes in by_name.items():
-        found = [a for _, o in outcomes for a in o.addresses]
+        found = [a for unused, o in outcomes for a in o.addresses]
         kind, reason = explain(name, outcomes, timeout)
         if kind == "error" or (not found and on_missing == "fail"):
             failures.append("%s: %s" % (name, reason))
