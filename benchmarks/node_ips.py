@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -115,6 +116,8 @@ def main():
     finally:
         dns.terminate()
         dns.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(root, ignore_errors=True)  # only the symlink tree, never the checkout
 
     print("node_ips benchmark: %d names vs 1, server latency %.0f ms per answer, median of %d runs"
           % (args.names, args.latency * 1000, args.repeat))
