@@ -109,7 +109,7 @@ attributes:
     platforms: posix
 notes:
   - Relative paths in jobs (C(ca_file), C(password_file), ...) resolve against the directory of
-    the file holding the job, as Prometheus does it: the main file's directory for V(block), the
+    the file holding the job, as Prometheus does it; that is the main file's directory for V(block) and the
     drop-in directory for V(file) (the module warns). Prefer absolute paths.
   - File attributes (O(mode), O(owner), O(group), ...) apply to the files this module writes.
     Without them a new drop-in file gets the mode and owner of the main file.

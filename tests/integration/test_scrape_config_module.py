@@ -74,7 +74,7 @@ SWEEP = r"""
       register: first
     - name: Place them again (idempotent)
       aiven_tools.prometheus.scrape_config: *place
-      loop: "{{ configs }}"
+      loop: "{{ configs if again else [] }}"
       register: second
     - name: Remove them
       aiven_tools.prometheus.scrape_config:
@@ -92,11 +92,13 @@ SWEEP = r"""
 """
 
 
-@pytest.mark.parametrize("label, style", [
-    ("2.42", "block"), ("2.53", "block"), ("3.5", "block"), ("2.53", "file"), ("3.5", "file"),
-], ids=lambda v: v)
-def test_corpus_sweep(ansible, tmp_path, label, style):
-    """Every corpus file: add (promtool-valid), re-run unchanged, remove byte-identically."""
+@pytest.mark.parametrize("label, style, again", [
+    ("2.42", "block", True), ("2.53", "block", False), ("3.5", "block", False), ("2.53", "file", False),
+    ("3.5", "file", True),
+], ids=lambda v: str(v))
+def test_corpus_sweep(ansible, tmp_path, label, style, again):
+    """Every corpus file: add (promtool-valid), re-run unchanged (`again`: the re-run costs time,
+    so only on the oldest and newest), remove byte-identically."""
     tool = binaries(label)
     names = [name for name, meta in sorted(INDEX.items()) if not meta.get("error")
              and tuple(int(x) for x in meta.get("min_version", "0.0").split(".")) <= tool.version[:2]]
@@ -104,15 +106,17 @@ def test_corpus_sweep(ansible, tmp_path, label, style):
     originals = {name: path.read_bytes() for name, path in configs.items()}
     (tmp_path / "sweep.yml").write_text(SWEEP)
     extra = {"configs": [str(p) for p in configs.values()], "jobs": JOBS, "style": style,
-             "promtool": tool.promtool, "results": str(tmp_path / "results.json")}
+             "promtool": tool.promtool, "results": str(tmp_path / "results.json"), "again": again}
     proc = ansible.playbook(tmp_path / "sweep.yml", "-i", "localhost,", "-c", "local", "-e", json.dumps(extra),
                             env={"ANSIBLE_PIPELINING": "1"})
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     for i, name in enumerate(names):
-        first, second, gone = results["first"][i], results["second"][i], results["gone"][i]
+        first, gone = results["first"][i], results["gone"][i]
         assert first["changed"] and first["validated"] and first["style"] == style, (name, first)
-        assert not second["changed"] and second["files"] == [], (name, second)
+        if again:
+            second = results["second"][i]
+            assert not second["changed"] and second["files"] == [], (name, second)
         assert gone["changed"], name
         placed = [d for d in first["diff"] if d["after_header"] == str(configs[name])][0]
         assert placed["before"] == originals[name].decode()
