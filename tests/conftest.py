@@ -83,7 +83,9 @@ class AnsibleRunner:
 
     def module(self, module, args, env=None, check_mode=False, diff=False, verbosity=0):
         """`ansible localhost -m MODULE -a JSON`; returns (returncode, result dict, proc)."""
-        argv = ["ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", module, "-a", json.dumps(args)]
+        argv = ["ansible", "localhost", "-c", "local", "-i", "localhost,", "-m", module]
+        if args:  # `-a '{}'` would be taken as raw params
+            argv += ["-a", json.dumps(args)]
         if check_mode:
             argv.append("--check")
         if diff:

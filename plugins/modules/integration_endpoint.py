@@ -60,9 +60,14 @@ options:
         first instead of failing.
     type: bool
     default: false
-notes:
-  - RV(endpoint.password) is a secret. Set C(no_log) on a task that registers this module's
-    result, or pass the password yourself (then Ansible masks it in the result).
+  return_password:
+    description:
+      - Return the endpoint's password in RV(endpoint.password), read from the API. Use it when
+        Aiven generated the password and Prometheus needs it.
+      - The password is then in the task result in clear text. Only set this on a task with
+        C(no_log) set.
+    type: bool
+    default: false
 seealso:
   - module: aiven_tools.prometheus.service_integration
   - module: aiven_tools.prometheus.project_ca
@@ -84,6 +89,7 @@ EXAMPLES = r"""
   aiven_tools.prometheus.integration_endpoint:
     project: acme-prod
     name: prometheus-scrape
+    return_password: true
   register: prometheus_endpoint
   no_log: true  # the result holds the generated password
   delegate_to: localhost
@@ -119,9 +125,10 @@ endpoint:
       sample: promscraper
     password:
       description:
-        - Basic-auth password, when known. A secret; masked when you supplied it.
+        - Basic-auth password, read from the API. A secret.
+      returned: only with O(return_password=true)
       type: str
-      sample: "********"
+      sample: fhyFNBjj3R
     port:
       description: Port the services expose metrics on (C(endpoint_config.client_port)).
       type: int
@@ -149,6 +156,7 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven impor
 
 
 def endpoint_view(endpoint, password=None):
+    """The endpoint as this module returns it; `password` only goes out on request (see main)."""
     user_config = endpoint.get("user_config") or {}
     secret = user_config.get("basic_auth_password")
     return {
@@ -163,9 +171,16 @@ def endpoint_view(endpoint, password=None):
 def diff_view(view):
     # The diff never shows a password, only whether one is set.
     shown = dict(view or {})
-    if shown.get("password") is not None:
-        shown["password"] = "(set)"
+    shown.pop("password", None)
     return shown
+
+
+def public(module, result):
+    """Drop the password from the result unless the task asked for it (return_password)."""
+    endpoint = result.get("endpoint")
+    if endpoint is not None and not module.params["return_password"]:
+        endpoint.pop("password", None)
+    return result
 
 
 def validate_credentials(module):
@@ -225,7 +240,7 @@ def ensure_present(module, api):
         after["password"] = update["basic_auth_password"]
     diff = {"before": diff_view(before), "after": diff_view(after)}
     if "basic_auth_password" in update:
-        diff["after"]["password"] = "(changed)"
+        diff["before"]["password"], diff["after"]["password"] = "(old)", "(new)"
     if not module.check_mode:
         # Send both keys: the username and password belong together.
         user_config = {"basic_auth_username": after["username"], "basic_auth_password": after["password"]}
@@ -265,6 +280,7 @@ def main():
             update_password=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
+            return_password=dict(type="bool", default=False, no_log=False),
         ),
         supports_check_mode=True,
     )
@@ -272,9 +288,9 @@ def main():
         module.fail_json(msg="name must be at most 40 characters (Aiven's limit)")
     if module.params["state"] == "present":
         validate_credentials(module)
-        run_module(module, lambda api: ensure_present(module, api))
+        run_module(module, lambda api: public(module, ensure_present(module, api)))
     else:
-        run_module(module, lambda api: ensure_absent(module, api))
+        run_module(module, lambda api: public(module, ensure_absent(module, api)))
 
 
 if __name__ == "__main__":

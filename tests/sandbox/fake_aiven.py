@@ -621,9 +621,14 @@ class FakeAiven:
         }
 
     def _service_integrations(self, project, service):
-        enabled = [self._integration_view(project, integration)
-                   for integration in project["integrations"].values()
-                   if integration["source_service"] == service["service_name"]]
+        enabled = []
+        for integration in project["integrations"].values():
+            if integration["source_service"] == service["service_name"]:
+                # Real activation takes time, whatever a client reads; here every read that
+                # shows the integration (GET /integration/{id} or a service list) counts as a
+                # tick, so a client may poll the one service list instead of N integrations.
+                integration["reads_until_active"] -= 1
+                enabled.append(self._integration_view(project, integration))
         placeholders = []
         # A placeholder of type prometheus (while none is enabled) makes a client that looks
         # only at integration_type, not at a non-empty id, wrongly believe it is on.

@@ -1,0 +1,320 @@
+"""The four API modules through real ad-hoc `ansible` calls against the fake Aiven API.
+
+Every test counts the requests the fake saw: an idempotent run or a check-mode run must send
+no write, and a failed call must leave nothing half-done.
+"""
+import os
+import stat
+
+import pytest
+
+from sandbox.fake_aiven import FakeAiven
+from sandbox.util import free_port
+
+TOKEN = "tok-integration-5f3e9a1c"
+PASSWORD = "s3cret-Pr0m-pass"
+NS = "aiven_tools.prometheus."
+
+
+@pytest.fixture
+def fake():
+    api = FakeAiven(token=TOKEN)
+    api.add_project("acme")
+    api.add_service("acme", "pg-orders", service_type="pg", node_count=2)
+    api.add_service("acme", "kafka-events", service_type="kafka", node_count=3, project_vpc_id="vpc-0001")
+    api.add_service("acme", "mysql-vpc", service_type="mysql", node_count=1, project_vpc_id="vpc-0001")
+    api.add_service("acme", "grafana-dash", service_type="grafana", node_count=1, project_vpc_id="vpc-0001")
+    api.start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def run(ansible, fake):
+    """Call a module of ours with the fake's URL, token and project in the environment."""
+    env = {"AIVEN_WEB_URL": fake.url, "AIVEN_TOKEN": TOKEN, "AIVEN_PROJECT": "acme",
+           # keep retries fast; the policy itself is unit-tested
+           "AIVEN_CLIENT_RETRY_WAIT_MIN": "0.01", "AIVEN_CLIENT_RETRY_WAIT_MAX": "0.05"}
+
+    def call(module, args, **kwargs):
+        kwargs.setdefault("verbosity", 3)  # the secret scan covers -vvv output
+        rc, result, proc = ansible.module(NS + module, args, env=dict(env, **kwargs.pop("env", {})), **kwargs)
+        return rc, result, proc
+    yield call
+    ansible.assert_no_secret(TOKEN, PASSWORD)
+
+
+def writes(fake):
+    return [(r["method"], r["path"]) for r in fake.writes()]
+
+
+def endpoint(run, **args):
+    args = dict({"name": "scrape", "username": "promscraper", "password": PASSWORD}, **args)
+    return run("integration_endpoint", args)
+
+
+# ------------------------------------------------------------------ integration_endpoint
+
+def test_endpoint_create_then_idempotent(run, fake):
+    rc, result, proc = endpoint(run)
+    assert rc == 0, proc.stdout
+    assert result["changed"] is True
+    assert result["endpoint"]["username"] == "promscraper"
+    assert result["endpoint"]["port"] == 9273
+    assert writes(fake) == [("POST", "/v1/project/acme/integration_endpoint")]
+
+    fake.clear_requests()
+    rc, result, proc = endpoint(run)
+    assert rc == 0 and result["changed"] is False, proc.stdout
+    assert writes(fake) == []
+
+
+def test_endpoint_check_mode_and_diff_send_no_write(run, fake):
+    rc, result, proc = run("integration_endpoint", {"name": "scrape", "username": "promscraper",
+                                                    "password": PASSWORD}, check_mode=True, diff=True)
+    assert rc == 0 and result["changed"] is True, proc.stdout
+    assert writes(fake) == []
+    assert "promscraper" in proc.stdout  # the diff shows the user, never the password
+    assert result["endpoint"]["id"] is None
+
+
+def test_endpoint_password_is_returned_only_on_request(run, fake, ansible, tmp_path):
+    rc, result, proc = run("integration_endpoint", {"name": "generated"})
+    assert rc == 0, proc.stdout
+    assert result["endpoint"]["username"]
+    assert "password" not in result["endpoint"]
+    stored = [e for e in fake.projects["acme"]["endpoints"].values() if e["endpoint_name"] == "generated"][0]
+    generated = stored["user_config"]["basic_auth_password"]
+    assert generated not in proc.stdout
+
+    # A playbook reads the generated password under no_log, the way the role does.
+    out = tmp_path / "password"
+    playbook = tmp_path / "read.yml"
+    playbook.write_text("""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - aiven_tools.prometheus.integration_endpoint:
+        name: generated
+        return_password: true
+      register: ep
+      no_log: true
+    - ansible.builtin.copy:
+        content: "{{ ep.endpoint.password }}"
+        dest: %s
+        mode: "0600"
+      no_log: true
+""" % out)
+    proc = ansible.playbook(playbook, "-i", "localhost,", "-c", "local", "-vvv",
+                            env={"AIVEN_WEB_URL": fake.url, "AIVEN_TOKEN": TOKEN, "AIVEN_PROJECT": "acme"})
+    assert proc.returncode == 0, proc.stdout
+    assert out.read_text() == generated
+    assert generated not in proc.stdout + proc.stderr
+
+
+def test_endpoint_password_update_always_vs_on_create(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.clear_requests()
+    rc, result, _ = endpoint(run, password="another-Pass-123", update_password="on_create")
+    assert rc == 0 and result["changed"] is False
+    assert writes(fake) == []
+    rc, result, _ = endpoint(run, password="another-Pass-123")
+    assert rc == 0 and result["changed"] is True
+    assert [m for m, _ in writes(fake)] == ["PUT"]
+    stored = list(fake.projects["acme"]["endpoints"].values())[0]
+    assert stored["user_config"]["basic_auth_password"] == "another-Pass-123"
+
+
+def test_endpoint_invalid_username_is_one_clear_line_and_sends_nothing(run, fake):
+    rc, result, proc = endpoint(run, username="Bad User!")
+    assert rc != 0
+    assert "username 'Bad User!' is not valid for Aiven" in result["msg"]
+    assert "\n" not in result["msg"]
+    assert fake.requests == []
+
+
+def test_endpoint_absent_refuses_while_used_then_force(run, fake):
+    assert endpoint(run)[0] == 0
+    assert run("service_integration", {"endpoint": "scrape", "services": ["pg-orders"], "wait": False})[0] == 0
+    fake.clear_requests()
+    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent"})
+    assert rc != 0 and "still used by service(s) pg-orders" in result["msg"]
+    assert writes(fake) == []
+    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent", "force": True})
+    assert rc == 0 and result["changed"] is True
+    assert result["removed_integrations"] == ["pg-orders"]
+    assert [m for m, _ in writes(fake)] == ["DELETE", "DELETE"]
+    assert fake.projects["acme"]["endpoints"] == {}
+    fake.clear_requests()
+    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent"})
+    assert rc == 0 and result["changed"] is False
+    assert writes(fake) == []
+
+
+# ------------------------------------------------------------------ service_integration
+
+def enabled_services(fake):
+    return sorted(i["source_service"] for i in fake.projects["acme"]["integrations"].values())
+
+
+def test_integration_many_services_in_one_call_then_idempotent(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.clear_requests()
+    args = {"endpoint": "scrape", "services": ["pg-orders", "kafka-events"], "wait_interval": 0.05}
+    rc, result, proc = run("service_integration", args)
+    assert rc == 0, proc.stdout
+    assert result["changed"] is True
+    assert enabled_services(fake) == ["kafka-events", "pg-orders"]
+    by_name = {s["service_name"]: s for s in result["services"]}
+    assert by_name["pg-orders"]["active"] is True
+    pg_targets = {(t["host"], t["usage"]) for t in by_name["pg-orders"]["targets"]}
+    assert ("pg-orders-acme.aiven.test", "primary") in pg_targets
+    assert ("replica-pg-orders-acme.aiven.test", "replica") in pg_targets
+    assert all(t["port"] == 9273 for t in by_name["kafka-events"]["targets"])
+    assert writes(fake) == [("POST", "/v1/project/acme/integration")] * 2
+
+    fake.clear_requests()
+    rc, result, proc = run("service_integration", args)
+    assert rc == 0 and result["changed"] is False, proc.stdout
+    assert writes(fake) == []
+    assert len(fake.requests) <= 2  # endpoint lookup + one service list, however many services
+
+
+def test_integration_check_mode_sends_no_write(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.clear_requests()
+    rc, result, proc = run("service_integration", {"endpoint": "scrape", "query": "[*]", "public_access": True},
+                           check_mode=True, diff=True)
+    # grafana has no public_access.prometheus: even check mode says so
+    assert rc != 0 and "grafana-dash (grafana)" in result["msg"]
+    rc, result, proc = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders", "kafka-events"],
+                                                   "public_access": True}, check_mode=True, diff=True)
+    assert rc == 0 and result["changed"] is True, proc.stdout
+    assert writes(fake) == []
+    actions = {s["service_name"]: s["actions"] for s in result["services"]}
+    assert actions == {"pg-orders": ["create_integration"],
+                       "kafka-events": ["enable_public_access", "create_integration"]}
+    assert '"public_access_prometheus": true' in proc.stdout or "public_access_prometheus" in proc.stdout
+
+
+def test_unknown_service_touches_no_other_service(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.clear_requests()
+    rc, result, _ = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders", "pg-typo"]})
+    assert rc != 0
+    assert result["msg"].startswith("unknown service(s) in this project: pg-typo")
+    assert writes(fake) == []
+    assert enabled_services(fake) == []
+
+
+def test_public_access_only_for_vpc_services_and_unsupported_type_fails_first(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.clear_requests()
+    rc, result, _ = run("service_integration", {"endpoint": "scrape", "public_access": True,
+                                                "services": ["kafka-events", "grafana-dash"]})
+    assert rc != 0 and "grafana-dash (grafana)" in result["msg"] and "nothing was changed" in result["msg"]
+    assert writes(fake) == []
+
+    rc, result, proc = run("service_integration", {"endpoint": "scrape", "public_access": True,
+                                                   "services": ["kafka-events", "pg-orders"], "wait_interval": 0.05})
+    assert rc == 0, proc.stdout
+    services = fake.projects["acme"]["services"]
+    assert services["kafka-events"]["user_config"]["public_access"]["prometheus"] is True
+    # pg-orders is not in a VPC: its dynamic route is reachable already, so it is left alone
+    assert services["pg-orders"]["user_config"]["public_access"]["prometheus"] is False
+    assert ("PUT", "/v1/project/acme/service/pg-orders") not in writes(fake)
+    kafka = [s for s in result["services"] if s["service_name"] == "kafka-events"][0]
+    assert "public-kafka-events-acme.aiven.test" in {t["host"] for t in kafka["targets"] if t["route"] == "public"}
+
+
+def test_absent_removes_and_twice_is_a_no_op(run, fake):
+    assert endpoint(run)[0] == 0
+    args = {"endpoint": "scrape", "services": ["pg-orders", "kafka-events"], "wait_interval": 0.05}
+    assert run("service_integration", args)[0] == 0
+    rc, result, _ = run("service_integration", dict(args, state="absent"))
+    assert rc == 0 and result["changed"] is True
+    assert enabled_services(fake) == []
+    fake.clear_requests()
+    rc, result, _ = run("service_integration", dict(args, state="absent"))
+    assert rc == 0 and result["changed"] is False
+    assert writes(fake) == []
+
+
+def test_failure_part_way_undoes_earlier_writes(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.inject_fault(status=500, times=1, method="POST", path="/integration$", message="Internal error")
+    # first POST (kafka-events' public access PUT comes first, then the integrations)
+    rc, result, _ = run("service_integration", {"endpoint": "scrape", "public_access": True,
+                                                "services": ["kafka-events", "pg-orders"]})
+    assert rc != 0
+    assert "HTTP 500: Internal error" in result["msg"] and "undid: public_access of kafka-events" in result["msg"]
+    assert enabled_services(fake) == []
+    assert fake.projects["acme"]["services"]["kafka-events"]["user_config"]["public_access"]["prometheus"] is False
+
+
+# ------------------------------------------------------------------ faults
+
+def test_429_burst_and_503s_end_in_success(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.inject_fault(status=429, times=3, retry_after=0)
+    fake.inject_fault(status=503, times=2)
+    rc, result, proc = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders"],
+                                                   "wait_interval": 0.05})
+    assert rc == 0, proc.stdout
+    assert enabled_services(fake) == ["pg-orders"]
+    statuses = [r["status"] for r in fake.requests]
+    assert statuses.count(429) == 3 and statuses.count(503) == 2
+
+
+def test_retried_post_makes_no_duplicate(run, fake):
+    assert endpoint(run)[0] == 0
+    fake.inject_fault(status=504, times=1, method="POST", path="/integration$", apply_first=True)
+    rc, result, proc = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders"],
+                                                   "wait_interval": 0.05})
+    assert rc == 0, proc.stdout
+    assert enabled_services(fake) == ["pg-orders"]
+    assert [r["method"] for r in fake.requests if r["path"] == "/v1/project/acme/integration"] == ["POST"]
+
+
+def test_persistent_500_fails_with_status_and_message(run, fake):
+    fake.inject_fault(status=500, times=100, message="Something broke")
+    rc, result, _ = run("service_info", {})
+    assert rc != 0
+    assert result["msg"] == "Aiven API GET /project/acme/service returned HTTP 500: Something broke"
+    assert len(fake.requests) == 1
+
+
+def test_bad_token_unknown_project_and_unreachable_api(run, fake):
+    rc, result, _ = run("service_info", {}, env={"AIVEN_TOKEN": "wrong-token-123"})
+    assert rc != 0 and "HTTP 403" in result["msg"] and "check api_token" in result["msg"]
+    rc, result, _ = run("service_info", {"project": "nope"})
+    assert rc != 0 and "HTTP 404" in result["msg"]
+    rc, result, _ = run("service_info", {}, env={"AIVEN_WEB_URL": "http://127.0.0.1:%d" % free_port()})
+    assert rc != 0 and "cannot reach http://127.0.0.1:" in result["msg"] and "gave up after" in result["msg"]
+
+
+# ------------------------------------------------------------------ project_ca and service_info
+
+def test_project_ca_writes_only_when_different(run, fake, tmp_path):
+    dest = tmp_path / "ca.pem"
+    rc, result, proc = run("project_ca", {"dest": str(dest), "mode": "0640"}, check_mode=True)
+    assert rc == 0 and result["changed"] is True and not dest.exists(), proc.stdout
+    rc, result, proc = run("project_ca", {"dest": str(dest), "mode": "0640"})
+    assert rc == 0 and result["changed"] is True, proc.stdout
+    assert dest.read_text() == fake.projects["acme"]["ca_pem"] == result["certificate"]
+    assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640
+    mtime = os.stat(dest).st_mtime_ns
+    rc, result, _ = run("project_ca", {"dest": str(dest), "mode": "0640"})
+    assert rc == 0 and result["changed"] is False
+    assert os.stat(dest).st_mtime_ns == mtime
+
+
+def test_service_info_query_and_no_secrets(run, fake):
+    rc, result, proc = run("service_info", {"query": "[?service_type=='kafka']"})
+    assert rc == 0, proc.stdout
+    assert [s["service_name"] for s in result["services"]] == ["kafka-events"]
+    rc, result, proc = run("service_info", {})
+    assert rc == 0
+    assert "<redacted>" not in proc.stdout and "service_uri" not in proc.stdout
+    rc, result, _ = run("service_info", {"services": ["nope"]})
+    assert rc != 0 and "unknown service(s) in this project: nope" in result["msg"]
