@@ -66,6 +66,9 @@ options:
         Aiven generated the password and Prometheus needs it.
       - The password is then in the task result in clear text. Only set this on a task with
         C(no_log) set.
+      - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
+        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER): use
+        your own value then.
     type: bool
     default: false
 seealso:
