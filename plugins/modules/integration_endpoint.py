@@ -22,6 +22,7 @@ description:
 extends_documentation_fragment:
   - aiven_tools.prometheus.aiven
   - aiven_tools.prometheus.aiven.attributes
+  - ansible.builtin.files
 options:
   name:
     description:
@@ -60,6 +61,14 @@ options:
         first instead of failing.
     type: bool
     default: false
+  password_file:
+    description:
+      - Also write the endpoint's password to this file (for C(basic_auth.password_file) of a
+        Prometheus on this host), only when its content differs. The password then never
+        appears in the task result.
+      - Created with mode C(0600) unless O(mode) says otherwise; O(owner) and O(group) apply too.
+      - Ignored with O(state=absent).
+    type: path
   return_password:
     description:
       - Return the endpoint's password in RV(endpoint.password), read from the API. Use it when
@@ -67,7 +76,7 @@ options:
       - The password is then in the task result in clear text. Only set this on a task with
         C(no_log) set.
       - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
-        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER): use
+        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER); use
         your own value then.
     type: bool
     default: false
@@ -75,7 +84,7 @@ seealso:
   - module: aiven_tools.prometheus.service_integration
   - module: aiven_tools.prometheus.project_ca
 author:
-  - aiven_tools.prometheus developers
+  - aiven_tools.prometheus developers (@aiven_tools)
 """
 
 EXAMPLES = r"""
@@ -97,6 +106,15 @@ EXAMPLES = r"""
   no_log: true  # the result holds the generated password
   delegate_to: localhost
   run_once: true
+
+- name: Keep the (possibly generated) password in a file only you can read
+  aiven_tools.prometheus.integration_endpoint:
+    project: acme-prod
+    name: prometheus-scrape
+    password_file: /etc/prometheus/aiven-password
+    owner: root
+    group: prometheus
+    mode: "0640"
 
 - name: Remove the endpoint and the integrations that use it
   aiven_tools.prometheus.integration_endpoint:
@@ -136,6 +154,11 @@ endpoint:
       description: Port the services expose metrics on (C(endpoint_config.client_port)).
       type: int
       sample: 9273
+password_file:
+  description: The password file written or checked.
+  returned: when O(password_file) is set and O(state=present)
+  type: str
+  sample: /etc/prometheus/aiven-password
 removed_integrations:
   description: Services whose integration was removed first (O(state=absent), O(force=true)).
   returned: when O(state=absent)
@@ -144,7 +167,11 @@ removed_integrations:
   sample: [pg-orders]
 """
 
+import os
+import tempfile
+
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import (
     PASSWORD_MAX,
@@ -252,6 +279,41 @@ def ensure_present(module, api):
     return {"changed": True, "endpoint": after, "diff": diff}
 
 
+def write_password_file(module, result):
+    """Put the endpoint's password in password_file, only when it differs; never in the diff."""
+    path = module.params["password_file"]
+    password = result["endpoint"].get("password")
+    result["password_file"] = path
+    if password is None:  # check mode before the endpoint exists: it would be written
+        result["changed"] = True
+        return result
+    content = to_bytes(password + "\n")
+    current = None
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            current = handle.read()
+    if current != content:
+        result["changed"] = True
+        if not module.check_mode:
+            directory = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ansible-password-")
+            os.fchmod(fd, 0o600)  # never readable by others, not even for a moment
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content)
+            if current is None:
+                # atomic_move would chmod a new file to the umask default (often 0644) before
+                # set_fs_attributes narrows it: rename the 0600 temp file instead.
+                os.rename(tmp, path)
+            else:
+                module.atomic_move(tmp, path)  # keeps the existing file's mode, owner, SELinux label
+    if os.path.exists(path):
+        file_args = module.load_file_common_arguments(module.params, path=path)
+        if file_args.get("mode") is None and current is None:
+            file_args["mode"] = "0600"
+        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    return result
+
+
 def ensure_absent(module, api):
     project, name = module.params["project"], module.params["name"]
     existing = find_one(module, api, project, name)
@@ -264,13 +326,13 @@ def ensure_absent(module, api):
     if users and not module.params["force"]:
         module.fail_json(msg="endpoint %s is still used by service(s) %s: remove those integrations first "
                          "(aiven_tools.prometheus.service_integration state=absent) or set force=true"
-                         % (name, ", ".join(sorted(s for s, _ in users))))
+                         % (name, ", ".join(sorted(s for s, dummy in users))))
     if not module.check_mode:
-        for _, integration_id in users:
+        for dummy, integration_id in users:
             api.delete_integration(project, integration_id)
         api.delete_endpoint(project, existing["endpoint_id"])
     view = endpoint_view(existing)
-    return {"changed": True, "endpoint": view, "removed_integrations": sorted(s for s, _ in users),
+    return {"changed": True, "endpoint": view, "removed_integrations": sorted(s for s, dummy in users),
             "diff": {"before": diff_view(view), "after": {}}}
 
 
@@ -284,14 +346,21 @@ def main():
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
             return_password=dict(type="bool", default=False, no_log=False),
+            password_file=dict(type="path", no_log=False),
         ),
+        add_file_common_args=True,
         supports_check_mode=True,
     )
     if len(module.params["name"]) > 40:
         module.fail_json(msg="name must be at most 40 characters (Aiven's limit)")
     if module.params["state"] == "present":
         validate_credentials(module)
-        run_module(module, lambda api: public(module, ensure_present(module, api)))
+        def present(api):
+            result = ensure_present(module, api)
+            if module.params["password_file"]:
+                result = write_password_file(module, result)
+            return public(module, result)
+        run_module(module, present)
     else:
         run_module(module, lambda api: public(module, ensure_absent(module, api)))
 

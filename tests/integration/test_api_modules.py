@@ -115,12 +115,12 @@ def test_endpoint_password_is_returned_only_on_request(run, fake, ansible, tmp_p
 def test_endpoint_password_update_always_vs_on_create(run, fake):
     assert endpoint(run)[0] == 0
     fake.clear_requests()
-    rc, result, _ = endpoint(run, password="another-Pass-123", update_password="on_create")
+    rc, result, dummy = endpoint(run, password="another-Pass-123", update_password="on_create")
     assert rc == 0 and result["changed"] is False
     assert writes(fake) == []
-    rc, result, _ = endpoint(run, password="another-Pass-123")
+    rc, result, dummy = endpoint(run, password="another-Pass-123")
     assert rc == 0 and result["changed"] is True
-    assert [m for m, _ in writes(fake)] == ["PUT"]
+    assert [m for m, dummy in writes(fake)] == ["PUT"]
     stored = list(fake.projects["acme"]["endpoints"].values())[0]
     assert stored["user_config"]["basic_auth_password"] == "another-Pass-123"
 
@@ -137,16 +137,16 @@ def test_endpoint_absent_refuses_while_used_then_force(run, fake):
     assert endpoint(run)[0] == 0
     assert run("service_integration", {"endpoint": "scrape", "services": ["pg-orders"], "wait": False})[0] == 0
     fake.clear_requests()
-    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent"})
+    rc, result, dummy = run("integration_endpoint", {"name": "scrape", "state": "absent"})
     assert rc != 0 and "still used by service(s) pg-orders" in result["msg"]
     assert writes(fake) == []
-    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent", "force": True})
+    rc, result, dummy = run("integration_endpoint", {"name": "scrape", "state": "absent", "force": True})
     assert rc == 0 and result["changed"] is True
     assert result["removed_integrations"] == ["pg-orders"]
-    assert [m for m, _ in writes(fake)] == ["DELETE", "DELETE"]
+    assert [m for m, dummy in writes(fake)] == ["DELETE", "DELETE"]
     assert fake.projects["acme"]["endpoints"] == {}
     fake.clear_requests()
-    rc, result, _ = run("integration_endpoint", {"name": "scrape", "state": "absent"})
+    rc, result, dummy = run("integration_endpoint", {"name": "scrape", "state": "absent"})
     assert rc == 0 and result["changed"] is False
     assert writes(fake) == []
 
@@ -200,7 +200,7 @@ def test_integration_check_mode_sends_no_write(run, fake):
 def test_unknown_service_touches_no_other_service(run, fake):
     assert endpoint(run)[0] == 0
     fake.clear_requests()
-    rc, result, _ = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders", "pg-typo"]})
+    rc, result, dummy = run("service_integration", {"endpoint": "scrape", "services": ["pg-orders", "pg-typo"]})
     assert rc != 0
     assert result["msg"].startswith("unknown service(s) in this project: pg-typo")
     assert writes(fake) == []
@@ -210,8 +210,8 @@ def test_unknown_service_touches_no_other_service(run, fake):
 def test_public_access_only_for_vpc_services_and_unsupported_type_fails_first(run, fake):
     assert endpoint(run)[0] == 0
     fake.clear_requests()
-    rc, result, _ = run("service_integration", {"endpoint": "scrape", "public_access": True,
-                                                "services": ["kafka-events", "grafana-dash"]})
+    rc, result, dummy = run("service_integration", {"endpoint": "scrape", "public_access": True,
+                                                    "services": ["kafka-events", "grafana-dash"]})
     assert rc != 0 and "grafana-dash (grafana)" in result["msg"] and "nothing was changed" in result["msg"]
     assert writes(fake) == []
 
@@ -231,11 +231,11 @@ def test_absent_removes_and_twice_is_a_no_op(run, fake):
     assert endpoint(run)[0] == 0
     args = {"endpoint": "scrape", "services": ["pg-orders", "kafka-events"], "wait_interval": 0.05}
     assert run("service_integration", args)[0] == 0
-    rc, result, _ = run("service_integration", dict(args, state="absent"))
+    rc, result, dummy = run("service_integration", dict(args, state="absent"))
     assert rc == 0 and result["changed"] is True
     assert enabled_services(fake) == []
     fake.clear_requests()
-    rc, result, _ = run("service_integration", dict(args, state="absent"))
+    rc, result, dummy = run("service_integration", dict(args, state="absent"))
     assert rc == 0 and result["changed"] is False
     assert writes(fake) == []
 
@@ -244,8 +244,8 @@ def test_failure_part_way_undoes_earlier_writes(run, fake):
     assert endpoint(run)[0] == 0
     fake.inject_fault(status=500, times=1, method="POST", path="/integration$", message="Internal error")
     # first POST (kafka-events' public access PUT comes first, then the integrations)
-    rc, result, _ = run("service_integration", {"endpoint": "scrape", "public_access": True,
-                                                "services": ["kafka-events", "pg-orders"]})
+    rc, result, dummy = run("service_integration", {"endpoint": "scrape", "public_access": True,
+                                                    "services": ["kafka-events", "pg-orders"]})
     assert rc != 0
     assert "HTTP 500: Internal error" in result["msg"] and "undid: public_access of kafka-events" in result["msg"]
     assert enabled_services(fake) == []
@@ -278,18 +278,18 @@ def test_retried_post_makes_no_duplicate(run, fake):
 
 def test_persistent_500_fails_with_status_and_message(run, fake):
     fake.inject_fault(status=500, times=100, message="Something broke")
-    rc, result, _ = run("service_info", {})
+    rc, result, dummy = run("service_info", {})
     assert rc != 0
     assert result["msg"] == "Aiven API GET /project/acme/service returned HTTP 500: Something broke"
     assert len(fake.requests) == 1
 
 
 def test_bad_token_unknown_project_and_unreachable_api(run, fake):
-    rc, result, _ = run("service_info", {}, env={"AIVEN_TOKEN": "wrong-token-123"})
+    rc, result, dummy = run("service_info", {}, env={"AIVEN_TOKEN": "wrong-token-123"})
     assert rc != 0 and "HTTP 403" in result["msg"] and "check api_token" in result["msg"]
-    rc, result, _ = run("service_info", {"project": "nope"})
+    rc, result, dummy = run("service_info", {"project": "nope"})
     assert rc != 0 and "HTTP 404" in result["msg"]
-    rc, result, _ = run("service_info", {}, env={"AIVEN_WEB_URL": "http://127.0.0.1:%d" % free_port()})
+    rc, result, dummy = run("service_info", {}, env={"AIVEN_WEB_URL": "http://127.0.0.1:%d" % free_port()})
     assert rc != 0 and "cannot reach http://127.0.0.1:" in result["msg"] and "gave up after" in result["msg"]
 
 
@@ -304,7 +304,7 @@ def test_project_ca_writes_only_when_different(run, fake, tmp_path):
     assert dest.read_text() == fake.projects["acme"]["ca_pem"] == result["certificate"]
     assert stat.S_IMODE(os.stat(dest).st_mode) == 0o640
     mtime = os.stat(dest).st_mtime_ns
-    rc, result, _ = run("project_ca", {"dest": str(dest), "mode": "0640"})
+    rc, result, dummy = run("project_ca", {"dest": str(dest), "mode": "0640"})
     assert rc == 0 and result["changed"] is False
     assert os.stat(dest).st_mtime_ns == mtime
 
@@ -316,5 +316,25 @@ def test_service_info_query_and_no_secrets(run, fake):
     rc, result, proc = run("service_info", {})
     assert rc == 0
     assert "<redacted>" not in proc.stdout and "service_uri" not in proc.stdout
-    rc, result, _ = run("service_info", {"services": ["nope"]})
+    rc, result, dummy = run("service_info", {"services": ["nope"]})
     assert rc != 0 and "unknown service(s) in this project: nope" in result["msg"]
+
+
+def test_endpoint_password_file_written_only_when_different(run, fake, tmp_path):
+    path = tmp_path / "password"
+    rc, result, proc = run("integration_endpoint", {"name": "gen", "password_file": str(path)}, check_mode=True)
+    assert rc == 0 and result["changed"] is True and not path.exists(), proc.stdout
+    rc, result, proc = run("integration_endpoint", {"name": "gen", "password_file": str(path)})
+    assert rc == 0 and result["changed"] is True, proc.stdout
+    generated = list(fake.projects["acme"]["endpoints"].values())[0]["user_config"]["basic_auth_password"]
+    assert path.read_text() == generated + "\n"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert generated not in proc.stdout and "password" not in result["endpoint"]
+    mtime = os.stat(path).st_mtime_ns
+    rc, result, _ = run("integration_endpoint", {"name": "gen", "password_file": str(path)})
+    assert rc == 0 and result["changed"] is False
+    assert os.stat(path).st_mtime_ns == mtime
+    # a new password reaches the API and the file in one task
+    rc, result, _ = run("integration_endpoint", {"name": "gen", "password": PASSWORD, "password_file": str(path)})
+    assert rc == 0 and result["changed"] is True
+    assert path.read_text() == PASSWORD + "\n"

@@ -38,6 +38,7 @@ def test_enable_all_then_idempotent_in_four_requests(ansible, fake, tmp_path):
     assert password.read_text() == "Scrape-pass-1234\n"
     assert stat.S_IMODE(os.stat(password).st_mode) == 0o600
     assert "replica-pg-orders-acme.aiven.test" in proc.stdout
+    ca_mtime, password_mtime = os.stat(ca).st_mtime_ns, os.stat(password).st_mtime_ns
 
     fake.clear_requests()
     proc = run_enable(ansible, fake, tmp_path, "-e", "aiven_password=Scrape-pass-1234")
@@ -45,6 +46,7 @@ def test_enable_all_then_idempotent_in_four_requests(ansible, fake, tmp_path):
     assert "changed=0" in proc.stdout
     # endpoint list + endpoint read + one service list + CA, however many services
     assert [r["method"] for r in fake.requests] == ["GET"] * 4
+    assert (os.stat(ca).st_mtime_ns, os.stat(password).st_mtime_ns) == (ca_mtime, password_mtime)
     ansible.assert_no_secret(TOKEN, "Scrape-pass-1234")
 
 
