@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PROM_CACHE := .cache/prometheus
 
-.PHONY: setup system venv test unit demo clean
+.PHONY: setup system venv test unit sanity lint demo clean
 
 setup: system venv
 
@@ -17,16 +17,39 @@ system:
 	@for suite in trixie sid; do ../shared/tools/fetch-prometheus $$suite $(PROM_CACHE)/$$suite >/dev/null || exit 1; done
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt tests/requirements.txt
+$(VENV)/.installed: requirements.txt tests/requirements.txt tests/requirements-lint.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -r tests/requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt -r tests/requirements.txt -r tests/requirements-lint.txt
 	touch $@
 
+# Every test, then the Ansible ecosystem's quality gates.
 test: setup
 	$(BIN)/python -m pytest -n 2 tests
+	$(MAKE) --no-print-directory sanity lint
 
 unit: venv
 	$(BIN)/python -m pytest -q tests/unit
+
+# ansible-test only runs from an ansible_collections/NS/NAME tree and lists files through git.
+# The tree is a copy of what git would list here (tracked + untracked-not-ignored, as edited now),
+# made a git repo of its own so ansible-test lists the same files. Its pip bootstrap download
+# host is unreachable here: the stand-in goes where ansible-test looks for its cached copy.
+SANITY_ROOT := .cache/sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/aiven_tools/prometheus
+GET_PIP_VERSION = $(shell sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr . _)
+sanity: venv
+	@test -n "$(GET_PIP_VERSION)" || { echo "cannot find ansible-test's pinned pip version" >&2; exit 1; }
+	install -D -m 0444 ../shared/tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(GET_PIP_VERSION).py
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
+	git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(SANITY_TREE)
+	git -C $(SANITY_TREE) init -q
+	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no
+
+# ansible-lint over the whole collection, config in .config/ansible-lint.yml (profile: production;
+# it refuses to run with the old ANSIBLE_COLLECTIONS_PATHS set), then the changelog fragments.
+lint: venv
+	env -u ANSIBLE_COLLECTIONS_PATHS PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --nocolor
+	$(BIN)/antsibull-changelog lint
 
 demo: setup
 	$(BIN)/python tests/sandbox/demo.py

@@ -54,7 +54,7 @@ def start_dns(records_path, latency):
 def median_seconds(func, repeat):
     func()  # warm-up: imports, thread start-up, the server's first threads
     samples = []
-    for _ in range(repeat):
+    for dummy in range(repeat):
         started = time.perf_counter()
         func()
         samples.append(time.perf_counter() - started)
@@ -88,7 +88,7 @@ def through_ansible(root, names, port, repeat, workdir):
         expr = "{{ query('%s', bench_names, nameservers=['127.0.0.1'], dns_port=%d) | length }}" % (LOOKUP, port)
         proc = subprocess.run(["ansible", "localhost", "-c", "local", "-i", "localhost,", "-e", "@" + hosts_file,
                                "-m", "ansible.builtin.debug", "-a", "msg=" + expr],
-                              env=env, capture_output=True, text=True)
+                              env=env, capture_output=True, text=True, check=False)
         count = re.search(r'"msg": "?(\d+)"?', proc.stdout)
         if proc.returncode != 0 or not count or int(count.group(1)) != len(subset):
             raise SystemExit("ansible run failed:\n%s\n%s" % (proc.stdout, proc.stderr))
@@ -97,7 +97,7 @@ def through_ansible(root, names, port, repeat, workdir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--names", type=int, default=200)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds the server adds per answer")
     parser.add_argument("--repeat", type=int, default=5)

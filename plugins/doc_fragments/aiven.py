@@ -65,6 +65,7 @@ attributes:
     support: full
     description: Shows the state before and after.
   action_group:
+    description: Use C(group/aiven_tools.prometheus.aiven) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - aiven_tools.prometheus.aiven
@@ -74,12 +75,15 @@ attributes:
     INFO_ATTRIBUTES = r"""
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: This module only reads from the API, so it runs normally in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: N/A
     details: This module changes nothing.
   action_group:
+    description: Use C(group/aiven_tools.prometheus.aiven) in C(module_defaults) to set defaults for this module.
     support: full
     membership:
       - aiven_tools.prometheus.aiven

@@ -32,7 +32,7 @@ seealso:
     description: Why the project CA is needed to scrape Aiven services.
     link: https://aiven.io/docs/platform/howto/integrations/prometheus-metrics
 author:
-  - aiven_tools.prometheus developers
+  - aiven_tools.prometheus developers (@aiven_tools)
 """
 
 EXAMPLES = r"""

@@ -35,7 +35,7 @@ description:
     their mode and owner. Pure standard library on the Prometheus host (no PyYAML).
   - This module does not reload Prometheus. Notify a handler when it reports a change.
 author:
-  - aiven_tools.prometheus contributors
+  - aiven_tools.prometheus developers (@aiven_tools)
 options:
   path:
     description:
@@ -99,12 +99,15 @@ extends_documentation_fragment:
   - ansible.builtin.files
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Validation with promtool also runs in check mode; its temporary files are removed.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: One diff per file touched, with headers naming the file.
   platform:
+    description: Target OS/families that can be operated against.
     support: full
     platforms: posix
 notes:
@@ -243,7 +246,7 @@ files:
       type: str
       returned: when the file existed
 diff:
-  description: Before and after text of each file touched (with O(diff) mode).
+  description: Before and after text of each file touched (in diff mode, C(--diff)).
   returned: when diff mode is on and something changed
   type: list
   elements: dict
@@ -429,8 +432,8 @@ def main():
                 result["dropin_file"] = placement.dropin_path
                 for key, value in relative_paths(parse_content(params["content"])[0]):
                     module.warn("%s: %s is relative: in a drop-in file Prometheus resolves it against %s, not "
-                                "the main config's directory; prefer absolute paths" % (key, value,
-                                                                                      placement.dropin_dir))
+                                "the main config's directory; prefer absolute paths"
+                                % (key, value, placement.dropin_dir))
         changes = placement.plan(state, style, params["content"])
         if promtool:
             result["validated"] = validate(module, runner, promtool, placement, changes, style, state)

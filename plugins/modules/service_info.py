@@ -41,7 +41,7 @@ requirements:
 seealso:
   - module: aiven_tools.prometheus.service_integration
 author:
-  - aiven_tools.prometheus developers
+  - aiven_tools.prometheus developers (@aiven_tools)
 """
 
 EXAMPLES = r"""
@@ -122,12 +122,29 @@ services:
     targets:
       description:
         - Where Prometheus scrapes the service, one entry per C(prometheus) component.
-        - O(route) V(dynamic) is the normal DNS name; V(public) appears for VPC services with
-          public access; O(usage) V(replica) names the standby nodes.
         - Empty until a Prometheus integration is enabled.
       type: list
       elements: dict
       sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary}]
+      contains:
+        host:
+          description: DNS name of the service's nodes for this route and usage.
+          type: str
+          sample: pg-orders-acme-prod.aivencloud.com
+        port:
+          description: Port the metrics are served on.
+          type: int
+          sample: 9273
+        route:
+          description:
+            - V(dynamic) is the normal DNS name; V(public) appears for VPC services with public access.
+          type: str
+          sample: dynamic
+        usage:
+          description:
+            - V(primary), or V(replica) for the standby nodes.
+          type: str
+          sample: primary
 """
 
 from ansible.module_utils.basic import AnsibleModule

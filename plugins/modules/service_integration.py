@@ -88,7 +88,7 @@ seealso:
   - module: aiven_tools.prometheus.integration_endpoint
   - module: aiven_tools.prometheus.service_info
 author:
-  - aiven_tools.prometheus developers
+  - aiven_tools.prometheus developers (@aiven_tools)
 """
 
 EXAMPLES = r"""

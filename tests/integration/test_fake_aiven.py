@@ -171,7 +171,7 @@ def test_integration_early_404_then_inactive_then_active(fake, api):
     created = create_integration(api, "pg-orders", endpoint["endpoint_id"])
     assert created["active"] is False and created["dest_endpoint"] == "prom-scrape"
     path = "/integration/" + created["service_integration_id"]
-    answers = [api("GET", path) for _ in range(5)]
+    answers = [api("GET", path) for dummy in range(5)]
     assert [answer.status_code for answer in answers] == [404, 404, 200, 200, 200]
     assert_aiven_error(answers[0], 404, "Service integration not found")
     assert [answer.json()["service_integration"]["active"] for answer in answers[2:]] == [False, False, True]
@@ -286,7 +286,7 @@ def test_fault_times_retry_after_and_filters(fake, api):
     fake.inject_fault(status=429, times=2, method="GET", path="/service/pg-orders$", retry_after=3)
     assert api("GET", "/kms/ca").status_code == 200  # path filter
     assert api("PUT", "/service/pg-orders", {}).status_code == 200  # method filter
-    faulted = [api("GET", "/service/pg-orders") for _ in range(3)]
+    faulted = [api("GET", "/service/pg-orders") for dummy in range(3)]
     assert [answer.status_code for answer in faulted] == [429, 429, 200]
     assert faulted[0].headers["Retry-After"] == "3"
     assert_aiven_error(faulted[0], 429, "Too many requests")

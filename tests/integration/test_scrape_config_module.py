@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sandbox.nodes import AivenNode, ProjectCA
-from sandbox.prometheus import EXPECTED, PrometheusProcess, missing_reason, versions
+from sandbox.prometheus import PrometheusProcess, missing_reason, versions
 
 MODULE = "aiven_tools.prometheus.scrape_config"
 CORPUS = pathlib.Path(__file__).resolve().parent / "prometheus_configs"
@@ -95,7 +95,7 @@ SWEEP = r"""
 @pytest.mark.parametrize("label, style, again", [
     ("2.42", "block", True), ("2.53", "block", False), ("3.5", "block", False), ("2.53", "file", False),
     ("3.5", "file", True),
-], ids=lambda v: str(v))
+], ids=str)
 def test_corpus_sweep(ansible, tmp_path, label, style, again):
     """Every corpus file: add (promtool-valid), re-run unchanged (`again`: the re-run costs time,
     so only on the oldest and newest), remove byte-identically."""

@@ -179,7 +179,7 @@ class DNSServer:
         tcp_cls = _server_class(_TCPServer, self.host)
         attempts = 1 if self.requested_port else 50
         last_error = None
-        for _ in range(attempts):
+        for dummy in range(attempts):
             udp = udp_cls((self.host, self.requested_port), _Handler)
             port = udp.server_address[1]
             try:

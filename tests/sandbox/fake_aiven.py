@@ -340,8 +340,8 @@ class FakeAiven:
                 uri_params.update(dbname="defaultdb", sslmode="require" if service_type == "pg" else "REQUIRED")
             service_uri = "%s://avnadmin:%s@%s:%d" % (kind["uri"], password, host, port)
             if "dbname" in uri_params:
-                service_uri += "/defaultdb?%s=%s" % ("sslmode" if service_type == "pg" else "ssl-mode",
-                                                      uri_params["sslmode"])
+                service_uri += "/defaultdb?%s=%s" % (
+                    "sslmode" if service_type == "pg" else "ssl-mode", uri_params["sslmode"])
         else:
             uri_params = {"host": host, "port": str(port)}
             service_uri = "%s:%d" % (host, port)
@@ -465,7 +465,7 @@ class FakeAiven:
         except ValueError:
             body = ApiError(400, "Invalid JSON in request body")
         if path.startswith("/_sandbox/"):
-            status, answer, _ = self._dispatch(method, path, query, body)
+            status, answer, dummy = self._dispatch(method, path, query, body)
             return status, answer, {}
         if self.latency:
             time.sleep(self.latency)
@@ -496,7 +496,7 @@ class FakeAiven:
         return None
 
     def _authorized_dispatch(self, method, path, query, body, headers):
-        scheme, _, token = (headers.get("Authorization") or "").partition(" ")
+        scheme, dummy, token = (headers.get("Authorization") or "").partition(" ")
         # Official clients send `aivenv1 TOKEN`; Aiven's docs also show `Bearer TOKEN` (section 1).
         if scheme.lower() not in ("aivenv1", "bearer") or token.strip() != self.token:
             # The spec's documented example is 403 authentication_failed (9.12). Real Aiven

@@ -41,14 +41,14 @@ def unavailable_reason():
         return "network namespace tests need root (ip netns add)"
     if shutil.which("ip") is None:
         return "network namespace tests need iproute2's `ip` (apt-get install iproute2)"
-    probe = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    probe = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return "`ip netns` is unavailable: %s" % (probe.stderr.strip() or probe.returncode)
     return None
 
 
 def _ip(*args, check=True):
-    proc = subprocess.run(["ip"] + list(args), capture_output=True, text=True)
+    proc = subprocess.run(["ip"] + list(args), capture_output=True, text=True, check=False)
     if check and proc.returncode != 0:
         raise NetNSUnavailable("ip %s failed: %s" % (" ".join(args), proc.stderr.strip()))
     return proc
@@ -173,7 +173,8 @@ class NetNS:
         """subprocess.run inside the namespace; text output captured unless told otherwise."""
         kwargs.setdefault("capture_output", not ("stdout" in kwargs or "stderr" in kwargs))
         kwargs.setdefault("text", True)
-        return subprocess.run(self.exec_argv(argv), timeout=timeout, **kwargs)
+        check = kwargs.pop("check", False)
+        return subprocess.run(self.exec_argv(argv), timeout=timeout, check=check, **kwargs)
 
     def exists(self):
         return self.name in _ip("netns", "list", check=False).stdout.split()

@@ -34,7 +34,7 @@ EXPECTED = {"2.42": _CANDIDATES[0], "2.53": _CANDIDATES[1], "3.5": _CANDIDATES[2
 
 def _version(binary):
     try:
-        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20)
+        out = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=20, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     match = re.search(r"version (\d+)\.(\d+)\.(\d+)", out.stdout + out.stderr)

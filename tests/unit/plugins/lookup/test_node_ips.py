@@ -165,9 +165,9 @@ def test_nxdomain_fails_by_default_naming_host_and_server():
 
 
 def test_nxdomain_with_on_missing_empty_is_skipped_and_never_a_string():
-    result, _ = resolve({("a.test", "A"): [["10.0.0.1"]]}, ["a.test", "gone.test"], on_missing="empty")
+    result, dummy = resolve({("a.test", "A"): [["10.0.0.1"]]}, ["a.test", "gone.test"], on_missing="empty")
     assert result == ["10.0.0.1"]
-    result, _ = resolve({}, ["gone.test"], on_missing="empty")
+    result, dummy = resolve({}, ["gone.test"], on_missing="empty")
     assert result == []
 
 
@@ -259,7 +259,7 @@ def test_queries_run_concurrently():
     script = {(n, t): [["10.0.0.%d" % i] if t == "A" else ["::%d" % (i + 1)]]
               for i, n in enumerate(names) for t in ("A", "AAAA")}
     barrier = threading.Barrier(12, timeout=5)
-    result, _ = resolve(None, names, record_types=["A", "AAAA"], resolver=FakeResolver(script, barrier))
+    result, dummy = resolve(None, names, record_types=["A", "AAAA"], resolver=FakeResolver(script, barrier))
     assert len(result) == 12
 
 
@@ -280,7 +280,7 @@ def test_concurrency_is_capped(monkeypatch):
 
     names = ["n%d.test" % i for i in range(21)]  # seven waves of three (the barrier needs full waves)
     fake = Counting({(n, "A"): [["10.0.0.%d" % i]] for i, n in enumerate(names)}, threading.Barrier(3, timeout=5))
-    result, _ = resolve(None, names, resolver=fake)
+    result, dummy = resolve(None, names, resolver=fake)
     assert len(result) == 21 and peak[0] == 3
 
 

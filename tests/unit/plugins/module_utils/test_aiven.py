@@ -69,9 +69,9 @@ def client(session, **kwargs):
 
 def test_sends_aivenv1_token_and_joins_base_url():
     session = Session(Response(200, {"certificate": "PEM"}))
-    api, _ = client(session)
+    api, dummy = client(session)
     assert api.get_project_ca("my proj") == "PEM"
-    method, url, _ = session.sent[0]
+    method, url, dummy = session.sent[0]
     assert (method, url) == ("GET", "http://127.0.0.1:1/v1/project/my%20proj/kms/ca")
     assert session.headers["Authorization"] == "aivenv1 " + TOKEN
 
@@ -112,7 +112,7 @@ def test_retry_budget_stops_before_a_long_retry_after():
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500])
 def test_other_errors_are_not_retried(status):
     session = Session(Response(status, {"message": "nope", "errors": [{"message": "nope", "status": status}]}))
-    api, _ = client(session)
+    api, dummy = client(session)
     with pytest.raises(AivenAPIError) as err:
         api.list_services("p")
     assert len(session.sent) == 1
@@ -123,7 +123,7 @@ def test_other_errors_are_not_retried(status):
 def test_error_text_never_holds_the_raw_body_or_token():
     body = {"message": "Invalid input", "errors": [{"message": "Invalid input", "status": 400}],
             "service": {"password": "s3cret-in-body"}}
-    api, _ = client(Session(Response(400, body)))
+    api, dummy = client(Session(Response(400, body)))
     with pytest.raises(AivenAPIError) as err:
         api.list_services("p")
     assert "s3cret-in-body" not in str(err.value)
@@ -131,9 +131,9 @@ def test_error_text_never_holds_the_raw_body_or_token():
 
 
 def test_403_explains_the_token():
-    api, _ = client(Session(Response(403, {"message": "Authentication failed",
-                                           "errors": [{"error_code": "authentication_failed",
-                                                       "message": "Authentication failed", "status": 403}]})))
+    api, dummy = client(Session(Response(403, {"message": "Authentication failed",
+                                               "errors": [{"error_code": "authentication_failed",
+                                                           "message": "Authentication failed", "status": 403}]})))
     with pytest.raises(AivenAPIError) as err:
         api.list_services("p")
     assert err.value.error_code == "authentication_failed"
@@ -160,7 +160,7 @@ def test_connection_errors_are_retried_and_described_without_secrets():
     assert len(clock.sleeps) == 1
 
     session = Session(*[requests.exceptions.ConnectionError("refused")] * 3)
-    api, _ = client(session, max_attempts=3)
+    api, dummy = client(session, max_attempts=3)
     with pytest.raises(AivenAPIError) as err:
         api.list_services("p")
     assert str(err.value) == ("Aiven API GET /project/p/service failed: cannot reach http://127.0.0.1:1/v1 "
@@ -173,9 +173,9 @@ def test_post_is_not_resent_when_the_first_attempt_took_effect():
         Response(504, {"message": "Gateway timeout"}),             # POST applied, answer lost
         Response(200, {"service": {"service_name": "pg", "service_integrations": [created]}}),  # reconcile
     )
-    api, _ = client(session)
+    api, dummy = client(session)
     assert api.create_prometheus_integration("p", "pg", "e-1") == created
-    assert [m for m, _, _ in session.sent] == ["POST", "GET"]
+    assert [m for m, dummy, dummy in session.sent] == ["POST", "GET"]
 
 
 def test_post_is_resent_when_reconcile_finds_nothing():
@@ -185,13 +185,13 @@ def test_post_is_resent_when_reconcile_finds_nothing():
         Response(200, {"service": {"service_name": "pg", "service_integrations": []}}),
         Response(200, {"service_integration": created}),
     )
-    api, _ = client(session)
+    api, dummy = client(session)
     assert api.create_prometheus_integration("p", "pg", "e-1") == created
-    assert [m for m, _, _ in session.sent] == ["POST", "GET", "POST"]
+    assert [m for m, dummy, dummy in session.sent] == ["POST", "GET", "POST"]
 
 
 def test_empty_and_204_bodies_are_success():
-    api, _ = client(Session(Response(204), Response(200)))
+    api, dummy = client(Session(Response(204), Response(200)))
     api.delete_integration("p", "i")
     api.delete_endpoint("p", "e")
 
