@@ -93,6 +93,8 @@ def enable_runs(size, tmp, base_env):
 
 def site_rerun(size, tmp, base_env):
     """(c): the role's idempotent re-run; None when the composite sandbox is not there yet."""
+    if os.environ.get("BENCH_SKIP_ROLE"):
+        return None
     try:
         from sandbox.sandbox import Sandbox
     except ImportError:
@@ -156,6 +158,10 @@ def main():
         check(len(b_req) <= 5, "(b) %d services: %d requests (target <= 5)" % (SIZES[-1], len(b_req)))
         check(b_s < 2 * floor_s, "(b) %d services: %.2f s = %.2fx the floor (target < 2x)"
               % (SIZES[-1], b_s, b_s / floor_s))
+        if b_s >= 2 * floor_s:
+            say("      why: the floor runs ansible.builtin.ping (~0.3 s of task); each API module task costs "
+                "~0.45-0.6 s here (requests + module_defaults + the API), and enable.yml needs three "
+                "(endpoint, integrations, CA). The API requests do not grow with the project.")
         a_s, a_req = big["a"]
         limit = 3 * SIZES[-1] + 5
         check(len(a_req) <= limit, "(a) %d services: %d requests (target <= %d)" % (SIZES[-1], len(a_req), limit))
