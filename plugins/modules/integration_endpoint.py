@@ -355,6 +355,7 @@ def main():
         module.fail_json(msg="name must be at most 40 characters (Aiven's limit)")
     if module.params["state"] == "present":
         validate_credentials(module)
+
         def present(api):
             result = ensure_present(module, api)
             if module.params["password_file"]:

@@ -331,10 +331,10 @@ def test_endpoint_password_file_written_only_when_different(run, fake, tmp_path)
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert generated not in proc.stdout and "password" not in result["endpoint"]
     mtime = os.stat(path).st_mtime_ns
-    rc, result, _ = run("integration_endpoint", {"name": "gen", "password_file": str(path)})
+    rc, result, dummy = run("integration_endpoint", {"name": "gen", "password_file": str(path)})
     assert rc == 0 and result["changed"] is False
     assert os.stat(path).st_mtime_ns == mtime
     # a new password reaches the API and the file in one task
-    rc, result, _ = run("integration_endpoint", {"name": "gen", "password": PASSWORD, "password_file": str(path)})
+    rc, result, dummy = run("integration_endpoint", {"name": "gen", "password": PASSWORD, "password_file": str(path)})
     assert rc == 0 and result["changed"] is True
     assert path.read_text() == PASSWORD + "\n"
