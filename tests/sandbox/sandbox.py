@@ -120,7 +120,7 @@ def _service_spec(spec):
 class Sandbox(object):
     def __init__(self, tmp_dir, services=None, prometheus_version="2.42", prometheus_count=1,
                  config_template=None, lifecycle=True, netns=None, project="acme", token=None,
-                 scrape_interval="2s", prometheus_extra_args=()):
+                 scrape_interval="2s", prometheus_extra_args=(), prometheus_wrapper=None):
         if netns is not None:
             # dns_sd end to end needs DNS on port 53 + Prometheus inside one namespace; not built yet.
             raise NotImplementedError("Sandbox(netns=...) is not implemented yet (see tests/sandbox/netns.py)")
@@ -134,6 +134,9 @@ class Sandbox(object):
         self.token = token or "sandbox-token-" + secrets.token_hex(8)
         self.scrape_interval = scrape_interval
         self.prometheus_extra_args = list(prometheus_extra_args)
+        # argv prefix for each Prometheus (e.g. a mount namespace that hides a directory from
+        # it, like systemd's InaccessiblePaths=); "{dir}" is replaced by its own directory.
+        self.prometheus_wrapper = list(prometheus_wrapper or [])
         self.ca = None
         self.fake = None
         self.dns = None
@@ -207,8 +210,9 @@ class Sandbox(object):
         port = free_port()
         config.write_text(string.Template(self.config_template).safe_substitute(
             name=name, port=port, scrape_interval=self.scrape_interval))
+        wrapper = [arg.replace("{dir}", str(directory)) for arg in self.prometheus_wrapper]
         prom = PrometheusProcess(config, binaries, port=port, lifecycle=self.lifecycle,
-                                 extra_args=self.prometheus_extra_args)
+                                 extra_args=self.prometheus_extra_args, netns=wrapper)
         prom.name = name
         self.prometheus.append(prom)
         prom.start()

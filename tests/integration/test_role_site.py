@@ -1,0 +1,291 @@
+"""The role through playbooks/site.yml and remove.yml: real ansible-playbook, real Prometheus,
+real TLS (project CA, node certificates naming only the DNS names), real DNS (dnslib server the
+node_ips lookup asks); the fake Aiven API is the only stand-in.
+
+Every assertion reads Prometheus's own API (/api/v1/targets, /api/v1/scrape_pools,
+/api/v1/status/config, /metrics) or the fake's request log, so a wrong role fails them.
+"""
+import hashlib
+import os
+import pathlib
+import re
+import shutil
+
+import pytest
+
+from sandbox.prometheus import missing_reason, versions
+from sandbox.sandbox import Sandbox
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+SITE = REPO / "playbooks" / "site.yml"
+REMOVE = REPO / "playbooks" / "remove.yml"
+SERVICES = [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc")]
+
+
+def need(label):
+    if label not in versions():
+        pytest.skip(missing_reason(label))
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    started = []
+
+    def make(**kwargs):
+        kwargs.setdefault("services", SERVICES)
+        need(kwargs.get("prometheus_version", "2.42"))
+        box = Sandbox(tmp_path / ("sandbox%d" % len(started)), **kwargs)
+        started.append(box)
+        return box.start()
+    yield make
+    for box in started:
+        box.stop()
+
+
+def run(ansible, box, playbook=SITE, *args, **extra_vars):
+    inventory = box.write_inventory()
+    extra = box.write_extra_vars(**extra_vars)
+    return ansible.playbook(playbook, "-i", str(inventory), "-e", "@%s" % extra, *args)
+
+
+def recap(proc):
+    """{host: {"ok": n, "changed": n, "failed": n, ...}} from the PLAY RECAP."""
+    hosts = {}
+    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M):
+        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
+    return hosts
+
+
+def ok(proc):
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return recap(proc)
+
+
+def reload_ts(prom):
+    return prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
+
+
+def snapshot(directory):
+    """{relative path: sha256} of every file under directory (config, drop-ins, CA, password)."""
+    files = {}
+    for path in sorted(pathlib.Path(directory).rglob("*")):
+        if path.is_file():
+            files[str(path.relative_to(directory))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return files
+
+
+def assert_all_targets_up(box, prom, timeout=40):
+    for service, nodes in box.nodes.items():
+        targets = prom.wait_targets_up(box.job_name(service), len(nodes), timeout=timeout)
+        assert sorted(t["labels"]["instance"] for t in targets) == sorted(n.address for n in nodes)
+        for target in targets:
+            assert target["scrapeUrl"].startswith("https://")
+            assert target["labels"]["aiven_project"] == box.project
+            assert target["labels"]["aiven_service"] == service
+            assert target["labels"]["aiven_service_type"] == dict((s[0], s[1]) for s in box.services)[service]
+    config = rendered_config(prom)
+    assert "insecure_skip_verify" not in config  # verified TLS
+    for service in box.nodes:
+        assert "server_name: %s" % box.service_host(service) in config
+
+
+def rendered_config(prom):
+    """What the role rendered: the main file plus its drop-ins (/api/v1/status/config leaves
+    out the jobs of scrape_config_files)."""
+    main = pathlib.Path(prom.config_file)
+    dropins = sorted((main.parent / "scrape_configs.d").glob("*.yml"))
+    return "".join(path.read_text() for path in [main] + dropins)
+
+
+def api_paths(box):
+    return [(r["method"], r["path"]) for r in box.fake.requests]
+
+
+def assert_no_secret_in_files(box, password):
+    """The token and the password are in no file but the 0640 password file (and the test's own
+    extra-vars file, which is how this test hands the token to Ansible)."""
+    found = []
+    for path in box.tmp_dir.rglob("*"):
+        if not path.is_file() or path.name == "extra-vars.json" or "data" in path.relative_to(box.tmp_dir).parts:
+            continue
+        data = path.read_bytes()
+        for secret in (box.token, password):
+            if secret.encode() in data:
+                found.append(str(path))
+    password_files = [p for p in found if p.endswith(".password")]
+    assert found == password_files, found
+    for path in password_files:
+        assert oct(os.stat(path).st_mode & 0o777) == "0o640"
+        assert not box.token.encode() in pathlib.Path(path).read_bytes()
+
+
+# ------------------------------------------------------------------------------- converge
+
+def test_static_converges_verified_then_idempotent_then_check_diff(ansible, sandbox_factory):
+    """2.42 (block style), static targets from the node_ips lookup against the sandbox DNS."""
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    original = pathlib.Path(prom.config_file).read_text()
+
+    proc = run(ansible, box, SITE, "-vvv")
+    assert ok(proc)["prometheus-1"]["changed"] > 0
+    assert_all_targets_up(box, prom)
+    live = pathlib.Path(prom.config_file).read_text()
+    assert live.startswith(original.split("  # keep this comment")[0])  # the hand-written part is intact
+    assert "role: self   # keep this comment" in live
+    password = box.endpoint_password()
+    assert password and "password: " not in prom.config()  # only password_file in the config
+    assert not list(pathlib.Path(prom.config_file).parent.glob("*~"))  # backups removed once live
+
+    # Second run: nothing changes, no reload, a handful of read-only API requests.
+    box.fake.clear_requests()
+    before = reload_ts(prom)
+    files = snapshot(pathlib.Path(prom.config_file).parent)
+    proc = run(ansible, box)
+    assert ok(proc)["prometheus-1"]["changed"] == 0
+    assert reload_ts(prom) == before
+    assert snapshot(pathlib.Path(prom.config_file).parent) == files
+    assert all(method == "GET" for method, _ in api_paths(box))
+    assert len(box.fake.requests) <= 4, api_paths(box)
+
+    # --check --diff with a changed input: shows the job diff, changes no file, no reload.
+    proc = run(ansible, box, SITE, "--check", "--diff",
+               prometheus_aiven_job_extra={"scrape_interval": "3s", "scrape_timeout": "1s"})
+    ok(proc)
+    assert "-    scrape_interval: 2s" in proc.stdout and "+    scrape_interval: 3s" in proc.stdout
+    assert snapshot(pathlib.Path(prom.config_file).parent) == files
+    assert reload_ts(prom) == before
+    assert all(method == "GET" for method, _ in api_paths(box))
+
+    ansible.assert_no_secret(box.token, password)
+    assert_no_secret_in_files(box, password)
+
+
+def test_file_sd_ha_pair_one_api_pass_then_remove(ansible, sandbox_factory):
+    """2.53 (auto -> file style), two Prometheus hosts, file_sd; then remove.yml."""
+    box = sandbox_factory(prometheus_version="2.53", prometheus_count=2)
+    originals = {p.name: pathlib.Path(p.config_file).read_bytes() for p in box.prometheus}
+
+    proc = run(ansible, box, prometheus_aiven_discovery="file_sd")
+    hosts = ok(proc)
+    assert set(hosts) >= {"prometheus-1", "prometheus-2"}
+    paths = api_paths(box)
+    # The API steps ran once for both hosts.
+    assert paths.count(("GET", "/v1/project/acme/kms/ca")) == 1
+    assert paths.count(("POST", "/v1/project/acme/integration_endpoint")) == 1
+    assert paths.count(("POST", "/v1/project/acme/integration")) == len(SERVICES)
+    for prom in box.prometheus:
+        assert_all_targets_up(box, prom)
+        directory = pathlib.Path(prom.config_file).parent
+        assert "scrape_config_files:" in pathlib.Path(prom.config_file).read_text()
+        assert (directory / "scrape_configs.d" / "aiven-acme.yml").exists()
+        assert (directory / "aiven-acme.targets.json").exists()
+
+    box.fake.clear_requests()
+    before = [reload_ts(p) for p in box.prometheus]
+    proc = run(ansible, box, prometheus_aiven_discovery="file_sd")
+    assert all(counts["changed"] == 0 for counts in ok(proc).values())
+    assert [reload_ts(p) for p in box.prometheus] == before
+    assert len(box.fake.requests) <= 4, api_paths(box)
+
+    # remove.yml: every job and file the role wrote is gone; the main file is byte-identical.
+    box.fake.clear_requests()
+    proc = run(ansible, box, REMOVE, prometheus_aiven_discovery="file_sd")
+    ok(proc)
+    for prom in box.prometheus:
+        assert pathlib.Path(prom.config_file).read_bytes() == originals[prom.name]
+        directory = pathlib.Path(prom.config_file).parent
+        leftovers = sorted(p.name for p in directory.iterdir() if p.name.startswith("aiven-") or p.name.endswith("~"))
+        assert leftovers == []
+        assert not list((directory / "scrape_configs.d").glob("*"))
+        assert reload_ts(prom) > before[box.prometheus.index(prom)]
+        pools = prom._api("/api/v1/scrape_pools")["scrapePools"]
+        assert not [p for p in pools if p.startswith("aiven-")]
+    # The Aiven side is left alone unless asked.
+    assert all(method == "GET" for method, _ in api_paths(box))
+
+
+# ------------------------------------------------------------------------------- faults
+
+def test_candidate_rejected_by_promtool_leaves_live_file(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1])
+    prom = box.prometheus[0]
+    live = pathlib.Path(prom.config_file).read_bytes()
+    before = reload_ts(prom)
+    proc = run(ansible, box, prometheus_aiven_job_extra={"scrape_interval": "every-now-and-then"})
+    assert proc.returncode != 0
+    assert "every-now-and-then" in proc.stdout  # promtool's own message is shown
+    assert pathlib.Path(prom.config_file).read_bytes() == live
+    assert reload_ts(prom) == before
+
+
+def test_reload_rejected_by_prometheus_is_rolled_back(ansible, sandbox_factory):
+    """promtool 2.53 accepts scrape_config_files (auto -> file style); Prometheus 2.42 refuses it."""
+    need("2.53")
+    box = sandbox_factory(services=SERVICES[:1], prometheus_version="2.42")
+    prom = box.prometheus[0]
+    directory = pathlib.Path(prom.config_file).parent
+    live = pathlib.Path(prom.config_file).read_bytes()
+    inventory_vars = {prom.name: {"prometheus_aiven_promtool": versions()["2.53"].promtool}}
+    box.write_inventory(host_vars=inventory_vars)
+    extra = box.write_extra_vars()
+    proc = ansible.playbook(SITE, "-i", str(box.tmp_dir / "inventory.yml"), "-e", "@%s" % extra)
+    assert proc.returncode != 0
+    assert "Prometheus rejected the new configuration" in proc.stdout
+    assert "scrape_config_files" in proc.stdout  # Prometheus's own reason
+    assert "previous configuration was restored" in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == live
+    assert not list((directory / "scrape_configs.d").glob("*")) if (directory / "scrape_configs.d").exists() else True
+    assert not list(directory.glob("*~"))
+    assert prom.runtimeinfo()["reloadConfigSuccess"] is True  # reloaded again with the old file
+    assert "aiven-" not in prom.config()
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+def test_ca_file_prometheus_cannot_read_is_detected_and_rolled_back(ansible, sandbox_factory, tmp_path):
+    """Prometheus runs in a mount namespace where the files directory is an empty tmpfs (like
+    systemd's InaccessiblePaths= or PrivateTmp=): the reload 'succeeds', the jobs never become
+    scrape pools. The role notices, restores and fails with the reason."""
+    hidden = tmp_path / "hidden-from-prometheus"
+    hidden.mkdir()
+    wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+               'mount -t tmpfs none "$0" && exec "$@"', str(hidden)]
+    box = sandbox_factory(services=SERVICES[:1], prometheus_wrapper=wrapper)
+    prom = box.prometheus[0]
+    live = pathlib.Path(prom.config_file).read_bytes()
+    proc = run(ansible, box, prometheus_aiven_files_dir=str(hidden), prometheus_aiven_reload_timeout=12)
+    assert proc.returncode != 0
+    assert "these jobs are not active" in proc.stdout and box.job_name("pg-orders") in proc.stdout
+    assert "prometheus_target_scrape_pools_failed_total went from 0 to" in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == live
+    assert not (hidden / "aiven-acme-ca.pem").exists()  # created by this run: removed again
+    assert "aiven-" not in prom.config()
+
+
+def test_lifecycle_disabled_signal_reload(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1], lifecycle=False)
+    prom = box.prometheus[0]
+    before = reload_ts(prom)
+    proc = run(ansible, box, prometheus_aiven_reload="signal")
+    ok(proc)
+    assert reload_ts(prom) > before
+    assert_all_targets_up(box, prom)
+    # http against a Prometheus without the lifecycle API: a clear error, files put back.
+    live = pathlib.Path(prom.config_file).read_bytes()
+    proc = run(ansible, box, prometheus_aiven_reload="http",
+               prometheus_aiven_job_extra={"scrape_interval": "3s", "scrape_timeout": "1s"})
+    assert proc.returncode != 0
+    assert "lifecycle API is disabled" in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == live
+
+
+def test_prometheus_down_is_a_clear_error_and_changes_nothing(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1])
+    prom = box.prometheus[0]
+    directory = pathlib.Path(prom.config_file).parent
+    files = snapshot(directory)
+    prom.stop()
+    proc = run(ansible, box)
+    assert proc.returncode != 0
+    assert "Prometheus does not answer at %s" % prom.url in proc.stdout
+    assert snapshot(directory) == files
