@@ -74,7 +74,7 @@ def snapshot(directory):
     return files
 
 
-def assert_all_targets_up(box, prom, timeout=40):
+def assert_all_targets_up(box, prom, timeout=40, route="dynamic"):
     for service, nodes in box.nodes.items():
         targets = prom.wait_targets_up(box.job_name(service), len(nodes), timeout=timeout)
         assert sorted(t["labels"]["instance"] for t in targets) == sorted(n.address for n in nodes)
@@ -85,8 +85,9 @@ def assert_all_targets_up(box, prom, timeout=40):
             assert target["labels"]["aiven_service_type"] == dict((s[0], s[1]) for s in box.services)[service]
     config = rendered_config(prom)
     assert "insecure_skip_verify" not in config  # verified TLS
-    for service in box.nodes:
-        assert "server_name: %s" % box.service_host(service) in config
+    for name, _type, _nodes, vpc in box.services:
+        which = "public" if route == "public" and vpc else "primary"
+        assert "server_name: %s" % box.service_host(name, which) in config
 
 
 def rendered_config(prom):
@@ -289,3 +290,39 @@ def test_prometheus_down_is_a_clear_error_and_changes_nothing(ansible, sandbox_f
     assert proc.returncode != 0
     assert "Prometheus does not answer at %s" % prom.url in proc.stdout
     assert snapshot(directory) == files
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root and unshare")
+def test_dns_sd_public_route_newest_prometheus(ansible, sandbox_factory):
+    """The default discovery: Prometheus resolves primary and replica names itself (its own
+    /etc/resolv.conf names the sandbox DNS). Route public: the VPC service gets
+    public_access.prometheus and is scraped through its public- names, verified against them."""
+    label = list(versions())[-1]
+    box = sandbox_factory(prometheus_version=label, prometheus_dns=True)
+    prom = box.prometheus[0]
+    proc = run(ansible, box, prometheus_aiven_discovery="dns_sd", prometheus_aiven_route="public",
+               prometheus_aiven_dns_sd_refresh_interval="5s")
+    ok(proc)
+    assert_all_targets_up(box, prom, timeout=60, route="public")
+    service = box.fake.projects["acme"]["services"]["kafka-events"]
+    assert service["user_config"]["public_access"]["prometheus"] is True
+    config = rendered_config(prom)
+    assert "server_name: public-kafka-events-acme.aiven.test" in config
+    assert "server_name: pg-orders-acme.aiven.test" in config  # not in a VPC: its names are public already
+    assert "replica-pg-orders-acme.aiven.test" in config and "dns_sd_configs" in config
+
+    before = reload_ts(prom)
+    proc = run(ansible, box, prometheus_aiven_discovery="dns_sd", prometheus_aiven_route="public",
+               prometheus_aiven_dns_sd_refresh_interval="5s")
+    assert ok(proc)["prometheus-1"]["changed"] == 0
+    assert reload_ts(prom) == before
+
+
+def test_tls_verify_false_warns_and_skips_verification(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1])
+    prom = box.prometheus[0]
+    proc = run(ansible, box, prometheus_aiven_tls_verify=False)
+    ok(proc)
+    assert "WARNING: prometheus_aiven_tls_verify is false" in proc.stdout
+    assert "insecure_skip_verify: true" in rendered_config(prom)
+    prom.wait_targets_up(box.job_name("pg-orders"), 2, timeout=40)

@@ -120,7 +120,8 @@ def _service_spec(spec):
 class Sandbox(object):
     def __init__(self, tmp_dir, services=None, prometheus_version="2.42", prometheus_count=1,
                  config_template=None, lifecycle=True, netns=None, project="acme", token=None,
-                 scrape_interval="2s", prometheus_extra_args=(), prometheus_wrapper=None):
+                 scrape_interval="2s", prometheus_extra_args=(), prometheus_wrapper=None,
+                 prometheus_dns=False):
         if netns is not None:
             # dns_sd end to end needs DNS on port 53 + Prometheus inside one namespace; not built yet.
             raise NotImplementedError("Sandbox(netns=...) is not implemented yet (see tests/sandbox/netns.py)")
@@ -137,6 +138,11 @@ class Sandbox(object):
         # argv prefix for each Prometheus (e.g. a mount namespace that hides a directory from
         # it, like systemd's InaccessiblePaths=); "{dir}" is replaced by its own directory.
         self.prometheus_wrapper = list(prometheus_wrapper or [])
+        # dns_sd_configs: Prometheus asks the nameservers of /etc/resolv.conf on port 53 only. With
+        # prometheus_dns the DNS server listens on 127.A.B.1:53 (our own address) and each
+        # Prometheus runs in a mount namespace whose /etc/resolv.conf names it (root + unshare;
+        # the machine's own resolv.conf is never touched).
+        self.prometheus_dns = bool(prometheus_dns)
         self.ca = None
         self.fake = None
         self.dns = None
@@ -144,6 +150,7 @@ class Sandbox(object):
         self.prometheus = []  # [PrometheusProcess]
         self.node_port = None
         self.ip_prefix = None
+        self.resolv_conf = None
 
     # ----- lifecycle -----
 
@@ -196,7 +203,12 @@ class Sandbox(object):
                 _SandboxNode(self, name, self.ca, names, ip=ip, port=self.node_port,
                              node_name="%s-%d" % (name, index + 1)).start()
                 for index, ip in enumerate(ips)]
-        self.dns = DNSServer(records=records)
+        if self.prometheus_dns:
+            self.dns = DNSServer(records=records, host=self.ip_prefix + "1", port=53)
+            self.resolv_conf = self.tmp_dir / "resolv.conf"
+            self.resolv_conf.write_text("nameserver %s\noptions timeout:1 attempts:2\n" % self.dns.host)
+        else:
+            self.dns = DNSServer(records=records)
         self.dns.start()
         self.fake.start()
         for index in range(self.prometheus_count):
@@ -211,6 +223,9 @@ class Sandbox(object):
         config.write_text(string.Template(self.config_template).safe_substitute(
             name=name, port=port, scrape_interval=self.scrape_interval))
         wrapper = [arg.replace("{dir}", str(directory)) for arg in self.prometheus_wrapper]
+        if self.prometheus_dns:
+            wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                       'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(self.resolv_conf)] + wrapper
         prom = PrometheusProcess(config, binaries, port=port, lifecycle=self.lifecycle,
                                  extra_args=self.prometheus_extra_args, netns=wrapper)
         prom.name = name
