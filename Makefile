@@ -43,7 +43,7 @@ sanity: venv
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(SANITY_TREE)
 	git -C $(SANITY_TREE) init -q
-	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python 3.11 --color no
+	cd $(SANITY_TREE) && PATH=$(CURDIR)/$(BIN):$$PATH ansible-test sanity --venv --python $$($(CURDIR)/$(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])') --color no
 
 # ansible-lint over the whole collection, config in .config/ansible-lint.yml (profile: production;
 # it refuses to run with the old ANSIBLE_COLLECTIONS_PATHS set), then the changelog fragments.
@@ -55,4 +55,4 @@ demo: setup
 	$(BIN)/python tests/sandbox/demo.py
 
 clean:
-	rm -rf $(VENV) .cache tests/output .pytest_cache
+	rm -rf $(VENV) .cache .ansible tests/output .pytest_cache
