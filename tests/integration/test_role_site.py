@@ -128,6 +128,12 @@ def test_static_converges_verified_then_idempotent_then_check_diff(ansible, sand
     prom = box.prometheus[0]
     original = pathlib.Path(prom.config_file).read_text()
 
+    # --check on a project without endpoint or integrations: no API write, no file, no reload.
+    files, before = snapshot(pathlib.Path(prom.config_file).parent), reload_ts(prom)
+    ok(run(ansible, box, SITE, "--check", "--diff"))
+    assert all(method == "GET" for method, _ in api_paths(box))
+    assert snapshot(pathlib.Path(prom.config_file).parent) == files and reload_ts(prom) == before
+
     proc = run(ansible, box, SITE, "-vvv")
     assert ok(proc)["prometheus-1"]["changed"] > 0
     assert_all_targets_up(box, prom)
