@@ -211,6 +211,12 @@ def test_file_sd_ha_pair_one_api_pass_then_remove(ansible, sandbox_factory):
     # The Aiven side is left alone unless asked.
     assert all(method == "GET" for method, _ in api_paths(box))
 
+    # Asked: the endpoint goes, and with it every integration; the hosts have nothing left to do.
+    proc = run(ansible, box, REMOVE, prometheus_aiven_remove_endpoint=True)
+    ok(proc)
+    project = box.fake.projects["acme"]
+    assert project["endpoints"] == {} and project["integrations"] == {}
+
 
 # ------------------------------------------------------------------------------- faults
 
@@ -284,6 +290,18 @@ def test_lifecycle_disabled_signal_reload(ansible, sandbox_factory):
     assert proc.returncode != 0
     assert "lifecycle API is disabled" in proc.stdout
     assert pathlib.Path(prom.config_file).read_bytes() == live
+
+
+def test_bad_token_is_one_clear_error_without_the_token(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1])
+    prom = box.prometheus[0]
+    files = snapshot(pathlib.Path(prom.config_file).parent)
+    proc = run(ansible, box, prometheus_aiven_api_token="wrong-token-4f1d9c0b")
+    assert proc.returncode != 0
+    assert "Aiven integration endpoint prometheus:" in proc.stdout
+    assert "403" in proc.stdout or "401" in proc.stdout or "nvalid" in proc.stdout
+    assert snapshot(pathlib.Path(prom.config_file).parent) == files
+    ansible.assert_no_secret("wrong-token-4f1d9c0b", box.token)
 
 
 def test_prometheus_down_is_a_clear_error_and_changes_nothing(ansible, sandbox_factory):
