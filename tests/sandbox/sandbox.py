@@ -23,6 +23,11 @@ What it wires together:
     the primary name to the first node (types without replica DNS: to every node);
   * `prometheus_count` real Prometheus processes of `prometheus_version`, each with its own
     directory holding an existing prometheus.yml (a job of its own, comments), own port.
+  * `prometheus_dns=True` (root + unshare): the DNS server listens on 127.A.B.1:53 and each
+    Prometheus runs in a private mount namespace whose /etc/resolv.conf names it, so
+    `dns_sd_configs` work end to end. `prometheus_wrapper` is an argv prefix for Prometheus
+    (tests use it to hide a directory from Prometheus, like systemd's InaccessiblePaths=).
+  * `netns=` is reserved for a full network-namespace variant and not implemented yet.
 
 Command line (README demo, benchmarks): `python tests/sandbox/sandbox.py [--dir D] [--service
 NAME:TYPE[:NODES][:vpc]] [--prometheus-version 2.53] [--prometheus-count 2] [--no-lifecycle]`
