@@ -350,3 +350,16 @@ def test_tls_verify_false_warns_and_skips_verification(ansible, sandbox_factory)
     assert "WARNING: prometheus_aiven_tls_verify is false" in proc.stdout
     assert "insecure_skip_verify: true" in rendered_config(prom)
     prom.wait_targets_up(box.job_name("pg-orders"), 2, timeout=40)
+
+
+def test_job_name_already_defined_by_hand_is_a_clear_error(ansible, sandbox_factory):
+    from sandbox.sandbox import DEFAULT_CONFIG
+    by_hand = DEFAULT_CONFIG + "  - job_name: aiven-acme-pg-orders   # someone's earlier attempt\n" \
+                               "    static_configs:\n      - targets: ['127.0.0.1:1']\n"
+    box = sandbox_factory(services=SERVICES[:1], config_template=by_hand)
+    prom = box.prometheus[0]
+    live = pathlib.Path(prom.config_file).read_bytes()
+    proc = run(ansible, box)
+    assert proc.returncode != 0
+    assert "aiven-acme-pg-orders" in proc.stdout and "already" in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == live
