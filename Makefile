@@ -5,13 +5,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PROM_CACHE := .cache/prometheus
 
-.PHONY: setup system venv test unit sanity lint demo clean
+.PHONY: setup system venv test unit sanity lint demo bench clean
 
 setup: system venv
 
 # Debian packages: Prometheus 2.42 (+ promtool), iproute2 for the network-namespace tests,
 # and newer real Prometheus builds (2.53, 3.x) unpacked under .cache without installing them.
 system:
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	@command -v promtool >/dev/null && command -v ip >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus iproute2 >/dev/null; }
 	@for suite in trixie sid; do ../shared/tools/fetch-prometheus $$suite $(PROM_CACHE)/$$suite >/dev/null || exit 1; done
@@ -51,8 +53,14 @@ lint: venv
 	env -u ANSIBLE_COLLECTIONS_PATHS PATH=$(CURDIR)/$(BIN):$$PATH ansible-lint --nocolor
 	$(BIN)/antsibull-changelog lint
 
+# Against the sandbox, or (AIVEN_TOKEN set) enable.yml in check mode on a real project; APPLY=1 applies.
 demo: setup
-	$(BIN)/python tests/sandbox/demo.py
+	APPLY=$(APPLY) $(BIN)/python tests/sandbox/demo.py
+
+# Benchmarks (not tests): API requests and wall time as a project grows, the node_ips lookup.
+bench: setup
+	$(BIN)/python benchmarks/api_scale.py
+	$(BIN)/python benchmarks/node_ips.py
 
 clean:
 	rm -rf $(VENV) .cache .ansible tests/output .pytest_cache
