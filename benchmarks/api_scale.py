@@ -101,17 +101,20 @@ def site_rerun(size, tmp, base_env):
         return None
     types = ["pg", "kafka", "mysql", "opensearch", "valkey"]
     services = [("%s-%03d" % (types[i % 5], i), types[i % 5], 1) for i in range(size)]
-    box = Sandbox(tmp, services=services, latency=LATENCY)
+    box = Sandbox(tmp / ("site-%d" % size), services=services)
     try:
         box.start()
-        argv = ["ansible-playbook", str(REPO / "playbooks" / "site.yml")] + box.playbook_args()
+        box.fake.latency = LATENCY
+        argv = ["ansible-playbook", str(REPO / "playbooks" / "site.yml"), "-i", str(box.write_inventory()),
+                "-e", "@%s" % box.write_extra_vars(prometheus_aiven_discovery="static")]
         timed(argv, base_env, tmp)  # first run: converge
-        before = box.prometheus[0].reload_count()
+        prom = box.prometheus[0]
+        before = prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
         box.fake.clear_requests()
         elapsed, proc = timed(argv, base_env, tmp)
         if "changed=0" not in proc.stdout:
             sys.exit("site.yml re-run changed something:\n" + proc.stdout[-3000:])
-        reloaded = box.prometheus[0].reload_count() != before
+        reloaded = prom.metric("prometheus_config_last_reload_success_timestamp_seconds") != before
         return elapsed, box.fake.requests, reloaded
     finally:
         box.stop()
