@@ -20,13 +20,10 @@ import subprocess
 
 import pytest
 
-from sandbox.prometheus import missing_reason, versions
-from sandbox.sandbox import Sandbox
+from role_runs import REMOVE, SITE, ok, recap, reload_ts, run, sandboxes
 from sandbox.util import wait_until
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SITE = REPO / "playbooks" / "site.yml"
-REMOVE = REPO / "playbooks" / "remove.yml"
 CORPUS = pathlib.Path(__file__).resolve().parent / "prometheus_configs"
 INDEX = {k: v for k, v in json.loads((CORPUS / "index.json").read_text()).items() if not k.startswith("_")}
 SERVICE = ("pg-orders", "pg", 2)
@@ -34,11 +31,6 @@ MARKER_RE = re.compile(r"^[ \t]*# (BEGIN|END) aiven_tools\.prometheus aiven-acme
 REPLACED = "# aiven_tools.prometheus replaced: "
 
 MATRIX = [("2.42", "block"), ("2.53", "block"), ("2.53", "file"), ("3.5", "block"), ("3.5", "file")]
-
-
-def need(label):
-    if label not in versions():
-        pytest.skip(missing_reason(label))
 
 
 def corpus_names(label="2.42"):
@@ -50,41 +42,7 @@ def corpus_names(label="2.42"):
 
 @pytest.fixture
 def sandbox_factory(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        need(kwargs.get("prometheus_version", "2.42"))
-        box = Sandbox(tmp_path / ("sandbox%d" % len(started)), services=[SERVICE], **kwargs)
-        started.append(box)
-        return box.start()
-    yield make
-    for box in started:
-        box.stop()
-
-
-def run(ansible, box, playbook, env=None, **extra_vars):
-    inventory = box.write_inventory()
-    extra = box.write_extra_vars(**extra_vars)
-    # Pipelining: fewer temporary files and processes per task (the suite runs on 2 cores).
-    env = dict(env or {}, ANSIBLE_PIPELINING="1")
-    return ansible.playbook(playbook, "-i", str(inventory), "-e", "@%s" % extra, env=env)
-
-
-def recap(proc):
-    """{host: {"ok": n, "changed": n, "failed": n, ...}} from the PLAY RECAP."""
-    hosts = {}
-    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M):
-        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
-    return hosts
-
-
-def ok(proc):
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    return recap(proc)
-
-
-def reload_ts(prom):
-    return prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
+    yield from sandboxes(tmp_path, services=[SERVICE])
 
 
 def promtool_check(prom):

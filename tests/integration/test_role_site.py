@@ -8,61 +8,20 @@ Every assertion reads Prometheus's own API (/api/v1/targets, /api/v1/scrape_pool
 import hashlib
 import os
 import pathlib
-import re
 import shutil
 
 import pytest
 
-from sandbox.prometheus import missing_reason, versions
-from sandbox.sandbox import Sandbox
+from role_runs import REMOVE, SITE, need, ok, reload_ts, run, sandboxes
+from sandbox.prometheus import versions
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-SITE = REPO / "playbooks" / "site.yml"
-REMOVE = REPO / "playbooks" / "remove.yml"
 SERVICES = [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc")]
-
-
-def need(label):
-    if label not in versions():
-        pytest.skip(missing_reason(label))
 
 
 @pytest.fixture
 def sandbox_factory(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        kwargs.setdefault("services", SERVICES)
-        need(kwargs.get("prometheus_version", "2.42"))
-        box = Sandbox(tmp_path / ("sandbox%d" % len(started)), **kwargs)
-        started.append(box)
-        return box.start()
-    yield make
-    for box in started:
-        box.stop()
-
-
-def run(ansible, box, playbook=SITE, *args, **extra_vars):
-    inventory = box.write_inventory()
-    extra = box.write_extra_vars(**extra_vars)
-    return ansible.playbook(playbook, "-i", str(inventory), "-e", "@%s" % extra, *args)
-
-
-def recap(proc):
-    """{host: {"ok": n, "changed": n, "failed": n, ...}} from the PLAY RECAP."""
-    hosts = {}
-    for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M):
-        hosts[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", fields)}
-    return hosts
-
-
-def ok(proc):
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    return recap(proc)
-
-
-def reload_ts(prom):
-    return prom.metric("prometheus_config_last_reload_success_timestamp_seconds")
+    yield from sandboxes(tmp_path, services=SERVICES)
 
 
 def snapshot(directory):

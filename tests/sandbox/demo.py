@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """`make demo`: the collection's main job, end to end.
 
 Without AIVEN_TOKEN: starts the sandbox (fake Aiven API, Aiven-like HTTPS nodes signed by a
