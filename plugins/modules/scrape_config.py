@@ -427,10 +427,10 @@ def main():
     try:
         placement = Placement(params["path"], params["name"], params["dropin_dir"])
         if state == "present":
-            result["jobs"] = parse_content(params["content"])[1]
+            job_lines, result["jobs"] = parse_content(params["content"])
             if style == "file":
                 result["dropin_file"] = placement.dropin_path
-                for key, value in relative_paths(parse_content(params["content"])[0]):
+                for key, value in relative_paths(job_lines):
                     module.warn("%s: %s is relative: in a drop-in file Prometheus resolves it against %s, not "
                                 "the main config's directory; prefer absolute paths"
                                 % (key, value, placement.dropin_dir))
