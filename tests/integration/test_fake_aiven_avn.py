@@ -115,12 +115,18 @@ def test_service_update_public_access_prometheus(fake, avn):
     assert prometheus_rows(fake, "kafka-events") == [
         ("dynamic", "primary", "kafka-events-acme.aiven.test"), ("public", "primary", "public-kafka-events-acme.aiven.test")]
 
+    # private_access.prometheus (route private, used by the role's prometheus_aiven_route=private).
+    avn("service", "update", "--project", "acme", "kafka-events", "-c", "private_access.prometheus=true")
+    assert prometheus_rows(fake, "kafka-events") == [
+        ("dynamic", "primary", "kafka-events-acme.aiven.test"), ("private", "primary", "private-kafka-events-acme.aiven.test"),
+        ("public", "primary", "public-kafka-events-acme.aiven.test")]
+
     # grafana's schema has no public_access.prometheus: avn refuses before sending anything.
     refused = avn("service", "update", "--project", "acme", "grafana-ui", "-c", "public_access.prometheus=true",
                   check=False)
     assert refused.returncode != 0
     assert "Unsupported option 'public_access.prometheus'" in refused.stderr
-    assert fake.writes()[1:] == []
+    assert fake.writes()[2:] == []
 
 
 def test_project_ca_get_writes_the_project_ca(avn, tmp_path):

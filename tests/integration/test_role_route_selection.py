@@ -1,7 +1,7 @@
 """Which host names the role scrapes for each `prometheus_aiven_route`, rendered by real Ansible
-from the role's own template. The sandbox's fake lists no `private` components (their exact rows
-are inferred in aiven-api.md 4.4), so this is where route `private` and the dynamic fallback are
-pinned: a service in a VPC lists dynamic, public and private rows; one outside a VPC only dynamic.
+from the role's own template, for all three routes at once and for shapes the sandbox does not
+produce (replica row listed first, a service without targets): a service in a VPC lists dynamic,
+public and private rows, one outside a VPC only dynamic. End to end: test_role_site.py.
 """
 import json
 

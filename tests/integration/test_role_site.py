@@ -11,6 +11,7 @@ import pathlib
 import shutil
 
 import pytest
+import requests
 
 from role_runs import REMOVE, SITE, need, ok, reload_ts, run, sandboxes
 from sandbox.prometheus import versions
@@ -45,7 +46,7 @@ def assert_all_targets_up(box, prom, timeout=40, route="dynamic"):
     config = rendered_config(prom)
     assert "insecure_skip_verify" not in config  # verified TLS
     for name, _type, _nodes, vpc in box.services:
-        which = "public" if route == "public" and vpc else "primary"
+        which = route if route in ("public", "private") and vpc else "primary"
         assert "server_name: %s" % box.service_host(name, which) in config
 
 
@@ -341,6 +342,26 @@ def test_dns_sd_public_route_newest_prometheus(ansible, sandbox_factory):
                prometheus_aiven_dns_sd_refresh_interval="5s")
     assert ok(proc)["prometheus-1"]["changed"] == 0
     assert reload_ts(prom) == before
+
+
+def test_private_route_scrapes_the_private_names(ansible, sandbox_factory):
+    """Route private: the private names where the API lists them (private_access.prometheus,
+    which the user turns on; the role does not), the dynamic names elsewhere."""
+    box = sandbox_factory(services=SERVICES)
+    prom = box.prometheus[0]
+    # What `avn service update kafka-events -c private_access.prometheus=true` sends.
+    response = requests.put("%s/v1/project/%s/service/kafka-events" % (box.fake.url, box.project),
+                            json={"user_config": {"private_access": {"prometheus": True}}},
+                            headers={"Authorization": "aivenv1 " + box.token}, timeout=10)
+    assert response.status_code == 200, response.text
+    proc = run(ansible, box, prometheus_aiven_route="private")
+    ok(proc)
+    assert_all_targets_up(box, prom, route="private")  # verified against the private names
+    config = rendered_config(prom)
+    assert "server_name: private-kafka-events-acme.aiven.test" in config
+    assert "server_name: pg-orders-acme.aiven.test" in config  # not in a VPC: no private name
+    service = box.fake.projects["acme"]["services"]["kafka-events"]
+    assert service["user_config"]["public_access"]["prometheus"] is False  # private never opens public
 
 
 def test_tls_verify_false_warns_and_skips_verification(ansible, sandbox_factory):

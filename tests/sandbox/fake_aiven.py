@@ -157,7 +157,9 @@ def service_hosts(name, project, domain):
     """DNS names of a service: what the component rows and the sandbox DNS use."""
     base = "%s-%s.%s" % (name, project, domain)
     return {"primary": base, "replica": "replica-" + base,
-            "public": "public-" + base, "public_replica": "public-replica-" + base}
+            "public": "public-" + base, "public_replica": "public-replica-" + base,
+            # [INFERRED] (aiven-api.md 4.4): private names follow the public- pattern.
+            "private": "private-" + base, "private_replica": "private-replica-" + base}
 
 
 def merge_config(base, patch):
@@ -236,6 +238,17 @@ def service_user_config_schema(service_type):
                 name: {"type": "boolean", "title": "Allow clients to connect to %s from the public internet "
                                                    "for service nodes that are in a project VPC or another "
                                                    "type of private network" % name}
+                for name in exposed
+            },
+        },
+        # [INFERRED] for the component list (aiven-api.md 4.4): the same ports as public_access.
+        "private_access": {
+            "type": "object", "additionalProperties": False,
+            "title": "Allow access to selected service components through Private DNS",
+            "properties": {
+                name: {"type": "boolean", "title": "Allow clients to connect to %s with a DNS name that "
+                                                   "always resolves to the service's private IP addresses. "
+                                                   "Only available in certain network locations" % name}
                 for name in exposed
             },
         },
@@ -647,6 +660,7 @@ class FakeAiven:
         kind = SERVICE_TYPES[service["service_type"]]
         hosts = service_hosts(service["service_name"], project["project_name"], self.domain)
         public_access = service["user_config"].get("public_access") or {}
+        private_access = service["user_config"].get("private_access") or {}
         has_replicas = kind["replica_dns"] and service["node_count"] >= 2
         base_port = int(service["service_uri_params"]["port"])
         ports = [(name, base_port + index) for index, name in enumerate(kind["components"])]
@@ -658,6 +672,8 @@ class FakeAiven:
             routes = [("dynamic", hosts["primary"], hosts["replica"])]
             if service["project_vpc_id"] and public_access.get(name):
                 routes.append(("public", hosts["public"], hosts["public_replica"]))
+            if service["project_vpc_id"] and private_access.get(name):
+                routes.append(("private", hosts["private"], hosts["private_replica"]))
             for route, primary_host, replica_host in routes:
                 rows.append({"component": name, "host": primary_host, "port": port, "route": route, "usage": "primary"})
                 # pgbouncer and friends have no replica DNS name; only the main component and prometheus.

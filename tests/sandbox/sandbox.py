@@ -18,8 +18,8 @@ What it wires together:
     credentials of the Prometheus endpoint its service is integrated with, read from the fake at
     request time; without an integration every scrape is 401, as on Aiven where the port is
     closed until the integration exists;
-  * a DNSServer: the service's names (primary, replica- for types with standby DNS, public- and
-    public-replica- for VPC services) -> the nodes' IPs. Replica names resolve to the standbys,
+  * a DNSServer: the service's names (primary, replica- for types with standby DNS; public-,
+    public-replica-, private- and private-replica- for VPC services) -> the nodes' IPs. Replica names resolve to the standbys,
     the primary name to the first node (types without replica DNS: to every node);
   * `prometheus_count` real Prometheus processes of `prometheus_version`, each with its own
     directory holding an existing prometheus.yml (a job of its own, comments), own port.
@@ -199,11 +199,12 @@ class Sandbox(object):
             else:
                 records[hosts["primary"]] = ips
             if vpc_id:
-                names.append(hosts["public"])
-                records[hosts["public"]] = records[hosts["primary"]]
-                if hosts["replica"] in records:
-                    names.append(hosts["public_replica"])
-                    records[hosts["public_replica"]] = records[hosts["replica"]]
+                for route in ("public", "private"):
+                    names.append(hosts[route])
+                    records[hosts[route]] = records[hosts["primary"]]
+                    if hosts["replica"] in records:
+                        names.append(hosts[route + "_replica"])
+                        records[hosts[route + "_replica"]] = records[hosts["replica"]]
             self.nodes[name] = [
                 _SandboxNode(self, name, self.ca, names, ip=ip, port=self.node_port,
                              node_name="%s-%d" % (name, index + 1)).start()
