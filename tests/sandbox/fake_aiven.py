@@ -224,6 +224,12 @@ def schema_error(value, schema, where="user_config"):
     return None
 
 
+def _access_schema(title, option_title, components):
+    """One boolean per component: the shape of public_access and private_access."""
+    return {"type": "object", "additionalProperties": False, "title": title,
+            "properties": {name: {"type": "boolean", "title": option_title % name} for name in components}}
+
+
 def service_user_config_schema(service_type):
     """The user_config schema avn reads from GET service-types/{type} (aiven-api.md 10)."""
     kind = SERVICE_TYPES[service_type]
@@ -231,27 +237,15 @@ def service_user_config_schema(service_type):
     properties = {
         "ip_filter": {"type": "array", "title": "IP filter", "maxItems": 8000,
                       "items": {"type": "string", "title": "CIDR address block"}},
-        "public_access": {
-            "type": "object", "additionalProperties": False,
-            "title": "Allow access to selected service ports from the public Internet",
-            "properties": {
-                name: {"type": "boolean", "title": "Allow clients to connect to %s from the public internet "
-                                                   "for service nodes that are in a project VPC or another "
-                                                   "type of private network" % name}
-                for name in exposed
-            },
-        },
+        "public_access": _access_schema(
+            "Allow access to selected service ports from the public Internet",
+            "Allow clients to connect to %s from the public internet for service nodes that are in a "
+            "project VPC or another type of private network", exposed),
         # [INFERRED] for the component list (aiven-api.md 4.4): the same ports as public_access.
-        "private_access": {
-            "type": "object", "additionalProperties": False,
-            "title": "Allow access to selected service components through Private DNS",
-            "properties": {
-                name: {"type": "boolean", "title": "Allow clients to connect to %s with a DNS name that "
-                                                   "always resolves to the service's private IP addresses. "
-                                                   "Only available in certain network locations" % name}
-                for name in exposed
-            },
-        },
+        "private_access": _access_schema(
+            "Allow access to selected service components through Private DNS",
+            "Allow clients to connect to %s with a DNS name that always resolves to the service's "
+            "private IP addresses. Only available in certain network locations", exposed),
     }
     if kind["version"]:
         properties[kind["version"][0]] = {"type": ["string", "null"], "title": "Major version"}
