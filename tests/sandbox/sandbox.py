@@ -27,7 +27,6 @@ What it wires together:
     Prometheus runs in a private mount namespace whose /etc/resolv.conf names it, so
     `dns_sd_configs` work end to end. `prometheus_wrapper` is an argv prefix for Prometheus
     (tests use it to hide a directory from Prometheus, like systemd's InaccessiblePaths=).
-  * `netns=` is reserved for a full network-namespace variant and not implemented yet.
 
 Command line (README demo, benchmarks): `python tests/sandbox/sandbox.py [--dir D] [--service
 NAME:TYPE[:NODES][:vpc]] [--prometheus-version 2.53] [--prometheus-count 2] [--no-lifecycle]`
@@ -124,12 +123,9 @@ def _service_spec(spec):
 
 class Sandbox(object):
     def __init__(self, tmp_dir, services=None, prometheus_version="2.42", prometheus_count=1,
-                 config_template=None, lifecycle=True, netns=None, project="acme", token=None,
+                 config_template=None, lifecycle=True, project="acme", token=None,
                  scrape_interval="2s", prometheus_extra_args=(), prometheus_wrapper=None,
                  prometheus_dns=False):
-        if netns is not None:
-            # dns_sd end to end needs DNS on port 53 + Prometheus inside one namespace; not built yet.
-            raise NotImplementedError("Sandbox(netns=...) is not implemented yet (see tests/sandbox/netns.py)")
         self.tmp_dir = pathlib.Path(str(tmp_dir))
         self.services = [_service_spec(s) for s in (DEFAULT_SERVICES if services is None else services)]
         self.prometheus_version = prometheus_version
