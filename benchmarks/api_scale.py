@@ -185,8 +185,9 @@ def main():
         big = results[SIZES[-1]]
         b_s, b_req = big["b"]
         check(len(b_req) <= 5, "(b) %d services: %d requests (target <= 5)" % (SIZES[-1], len(b_req)))
-        check(b_s < 2 * floor_s, "(b) %d services: %.2f s = %.2fx the floor (target < 2x)"
-              % (SIZES[-1], b_s, b_s / floor_s))
+        check(b_s < 2 * floor_s, "(b) %d services: %.2f s = %.2fx the floor (target < 2x = %.2f s%s)"
+              % (SIZES[-1], b_s, b_s / floor_s, 2 * floor_s,
+                 ", over by %.2f s" % (b_s - 2 * floor_s) if b_s >= 2 * floor_s else ""))
         if b_s >= 2 * floor_s:
             b_small = results[SIZES[0]]["b"][0]
             say("      why: enable.yml runs three module tasks (endpoint, integrations, CA: one module per "
