@@ -9,6 +9,7 @@ import hashlib
 import os
 import pathlib
 import shutil
+import sys
 
 import pytest
 import requests
@@ -276,7 +277,7 @@ def test_lifecycle_disabled_auto_reloads_through_systemd(ansible, sandbox_factor
     stub = stub_dir / "systemctl"
     stub.write_text(SYSTEMCTL.format(log=log, pid=prom.proc.pid, unit="prometheus-aiven-test"))
     stub.chmod(0o755)
-    path = os.pathsep.join([str(stub_dir), str(pathlib.Path(os.sys.executable).parent), os.environ["PATH"]])
+    path = os.pathsep.join([str(stub_dir), str(pathlib.Path(sys.executable).parent), os.environ["PATH"]])
     before = reload_ts(prom)
     # reload auto + no lifecycle API -> systemd; the role then proves the reload took.
     proc = run(ansible, box, env={"PATH": path}, prometheus_aiven_systemd_unit="prometheus-aiven-test")
