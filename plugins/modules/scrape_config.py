@@ -150,7 +150,7 @@ EXAMPLES = r"""
           ca_file: /etc/prometheus/aiven-myproject-ca.pem
           server_name: pg-myproject.aivencloud.com
         dns_sd_configs:
-          - names: [public-pg-myproject.aivencloud.com]
+          - names: [pg-myproject.aivencloud.com, replica-pg-myproject.aivencloud.com]
             type: A
             port: 9273
 

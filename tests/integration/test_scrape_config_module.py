@@ -6,6 +6,7 @@ reference by relative path), so validation next to the real file is what makes i
 import json
 import os
 import pathlib
+import re
 import shutil
 
 import pytest
@@ -15,6 +16,7 @@ from sandbox.nodes import AivenNode, ProjectCA
 from sandbox.prometheus import PrometheusProcess, missing_reason, versions
 
 MODULE = "aiven_tools.prometheus.scrape_config"
+REPO = pathlib.Path(__file__).resolve().parents[2]
 CORPUS = pathlib.Path(__file__).resolve().parent / "prometheus_configs"
 INDEX = {k: v for k, v in json.loads((CORPUS / "index.json").read_text()).items() if not k.startswith("_")}
 JOBS = "- job_name: aiven-corpus\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
@@ -203,51 +205,34 @@ def test_job_name_conflicts_are_errors(ansible, tmp_path):
         in result["msg"]
 
 
-def test_backup_and_rollback_with_ordinary_tasks(ansible, tmp_path):
-    """The RETURN `files` list is enough to undo a run exactly (what the role does on a failed reload)."""
+def documented_rollback():
+    """The rollback recipe from the module's EXAMPLES, exactly as a user would copy it."""
+    text = (REPO / "plugins" / "modules" / "scrape_config.py").read_text()
+    examples = yaml.safe_load(re.search(r'^EXAMPLES = r"""(.*?)^"""', text, re.M | re.S).group(1))
+    [block] = [task for task in examples if task["name"].startswith("Put back what the module changed")]
+    return block
+
+
+def test_backup_and_rollback_with_the_documented_tasks(ansible, tmp_path):
+    """The RETURN `files` list is enough to undo a run exactly (what the role does on a failed
+    reload), with the recipe the module's EXAMPLES give."""
     tool = binaries("3.5")
     config = prepare(tmp_path, "indent4.yml")
     rc, _r, proc = run(ansible, config, tool.promtool, style="block")  # an earlier run: block style
     assert rc == 0, proc.stdout
     before = {k: v[0] for k, v in snapshot(config.parent).items()}
+    place = {"name": "Move the jobs to a drop-in file, with backups",
+             "aiven_tools.prometheus.scrape_config": {
+                 "path": "{{ config }}", "name": "corpus", "content": "{{ jobs }}", "style": "file",
+                 "backup": True, "validate": "{{ promtool }}"},
+             "register": "placed"}
+    drop_backups = {"ansible.builtin.file": {"path": "{{ item.backup }}", "state": "absent"},
+                    "loop": "{{ placed.files | selectattr('backup', 'defined') }}"}
+    keep_result = {"ansible.builtin.copy": {"content": "{{ placed | to_json }}", "dest": "{{ config }}.result",
+                                            "mode": "0600"}}
     playbook = tmp_path / "rollback.yml"
-    playbook.write_text(r"""
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Move the jobs to a drop-in file, with backups
-      aiven_tools.prometheus.scrape_config:
-        path: "{{ config }}"
-        name: corpus
-        content: "{{ jobs }}"
-        style: file
-        backup: true
-        validate: "{{ promtool }}"
-      register: placed
-    - name: Restore replaced or removed files
-      ansible.builtin.copy:
-        src: "{{ item.backup }}"
-        dest: "{{ item.path }}"
-        remote_src: true
-        mode: "{{ item.mode }}"
-        owner: "{{ item.owner }}"
-        group: "{{ item.group }}"
-      loop: "{{ placed.files | selectattr('backup', 'defined') }}"
-    - name: Remove files it created
-      ansible.builtin.file:
-        path: "{{ item.path }}"
-        state: absent
-      loop: "{{ placed.files | selectattr('action', 'eq', 'created') }}"
-    - name: Remove the backups
-      ansible.builtin.file:
-        path: "{{ item.backup }}"
-        state: absent
-      loop: "{{ placed.files | selectattr('backup', 'defined') }}"
-    - ansible.builtin.copy:
-        content: "{{ placed | to_json }}"
-        dest: "{{ config }}.result"
-        mode: "0600"
-""")
+    playbook.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False,
+                                         "tasks": [place, documented_rollback(), drop_backups, keep_result]}]))
     extra = {"config": str(config), "jobs": JOBS.replace("corpus", "corpus-v2"), "promtool": tool.promtool}
     proc = ansible.playbook(playbook, "-i", "localhost,", "-c", "local", "-e", json.dumps(extra))
     assert proc.returncode == 0, proc.stdout[-5000:]
