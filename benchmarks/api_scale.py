@@ -28,7 +28,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from conftest import ansible_env  # noqa: E402  (the test harness: interpreter, collection path)
-from sandbox.fake_aiven import FakeAiven  # noqa: E402
+from sandbox.fake_aiven import running  # noqa: E402
 
 LATENCY = 0.03
 SIZES = (1, 10, 100)
@@ -47,15 +47,11 @@ def timed(argv, env, cwd):
     return elapsed, proc
 
 
-def fake_project(size):
-    fake = FakeAiven(token=TOKEN, latency=LATENCY)
-    fake.add_project("bench")
+def project_services(size, node_count=None):
+    """(name, type, nodes) for a project of `size` services of mixed types; nodes 1-3 unless given."""
     types = ["pg", "kafka", "mysql", "opensearch", "valkey"]
-    for index in range(size):
-        kind = types[index % len(types)]
-        fake.add_service("bench", "%s-%03d" % (kind, index), service_type=kind, node_count=1 + index % 3)
-    fake.start()
-    return fake
+    return [("%s-%03d" % (types[i % len(types)], i), types[i % len(types)], node_count or 1 + i % 3)
+            for i in range(size)]
 
 
 def by_method(requests):
@@ -97,8 +93,7 @@ def three_builtin_modules(tmp, env):
 
 
 def enable_runs(size, tmp, base_env):
-    fake = fake_project(size)
-    try:
+    with running(TOKEN, project_services(size), project="bench", latency=LATENCY) as fake:
         env = dict(base_env, AIVEN_WEB_URL=fake.url, AIVEN_TOKEN=TOKEN, AIVEN_PROJECT="bench")
         argv = ["ansible-playbook", str(REPO / "playbooks" / "enable.yml"), "-e", "aiven_output_dir=%s" % tmp,
                 "-e", "aiven_password=bench-pass-1234"]
@@ -113,8 +108,6 @@ def enable_runs(size, tmp, base_env):
             runs.append((again, fake.requests))
         # Fastest run's time; the most requests any re-run sent (they should all send the same).
         return (first, first_requests), (min(t for t, dummy in runs), max((r for dummy, r in runs), key=len))
-    finally:
-        fake.stop()
 
 
 def site_rerun(size, tmp, base_env):
@@ -122,9 +115,7 @@ def site_rerun(size, tmp, base_env):
     if os.environ.get("BENCH_SKIP_ROLE"):
         return None
     from sandbox.sandbox import Sandbox
-    types = ["pg", "kafka", "mysql", "opensearch", "valkey"]
-    services = [("%s-%03d" % (types[i % 5], i), types[i % 5], 1) for i in range(size)]
-    box = Sandbox(tmp / ("site-%d" % size), services=services)
+    box = Sandbox(tmp / ("site-%d" % size), services=project_services(size, node_count=1))
     try:
         box.start()
         box.fake.latency = LATENCY

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from sandbox.fake_aiven import FakeAiven
+from sandbox.fake_aiven import running
 from sandbox.util import free_port
 
 TOKEN = "tok-integration-5f3e9a1c"
@@ -18,15 +18,9 @@ NS = "aiven_tools.prometheus."
 
 @pytest.fixture
 def fake():
-    api = FakeAiven(token=TOKEN)
-    api.add_project("acme")
-    api.add_service("acme", "pg-orders", service_type="pg", node_count=2)
-    api.add_service("acme", "kafka-events", service_type="kafka", node_count=3, project_vpc_id="vpc-0001")
-    api.add_service("acme", "mysql-vpc", service_type="mysql", node_count=1, project_vpc_id="vpc-0001")
-    api.add_service("acme", "grafana-dash", service_type="grafana", node_count=1, project_vpc_id="vpc-0001")
-    api.start()
-    yield api
-    api.stop()
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc-0001"),
+                         ("mysql-vpc", "mysql", 1, "vpc-0001"), ("grafana-dash", "grafana", 1, "vpc-0001")]) as api:
+        yield api
 
 
 @pytest.fixture

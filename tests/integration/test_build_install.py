@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from conftest import REPO, ansible_env
-from sandbox.fake_aiven import FakeAiven
+from sandbox.fake_aiven import running
 
 TOKEN = "tok-build-install-7c1e2a"
 PASSWORD = "Build-inst-pass-9876"
@@ -94,13 +94,8 @@ def test_installed_copy_is_what_ansible_uses(built, tmp_path):
 
 @pytest.fixture
 def fake():
-    api = FakeAiven(token=TOKEN)
-    api.add_project("acme")
-    api.add_service("acme", "pg-orders", service_type="pg", node_count=2)
-    api.add_service("acme", "kafka-events", service_type="kafka", node_count=3)
-    api.start()
-    yield api
-    api.stop()
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3)]) as api:
+        yield api
 
 
 def _aiven_env(fake):

@@ -10,22 +10,17 @@ import time
 import pytest
 import requests
 
-from sandbox.fake_aiven import REDACTED, FakeAiven
+from sandbox.fake_aiven import REDACTED, FakeAiven, running
 
 TOKEN = "sandbox-token"
 
 
 @pytest.fixture
 def fake():
-    fake = FakeAiven(token=TOKEN)
-    fake.add_project("acme", ca_pem="-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n")
-    fake.add_service("acme", "pg-orders", service_type="pg", node_count=2)
-    fake.add_service("acme", "kafka-events", service_type="kafka", node_count=3, project_vpc_id="vpc-1")
-    fake.add_service("acme", "pg-vpc", service_type="pg", node_count=2, project_vpc_id="vpc-1")
-    fake.add_service("acme", "grafana-ui", service_type="grafana", node_count=1, project_vpc_id="vpc-1")
-    fake.start()
-    yield fake
-    fake.stop()
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc-1"), ("pg-vpc", "pg", 2, "vpc-1"),
+                         ("grafana-ui", "grafana", 1, "vpc-1")],
+                 ca_pem="-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----\n") as api:
+        yield api
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sys
 import pytest
 import requests
 
-from sandbox.fake_aiven import FakeAiven
+from sandbox.fake_aiven import running
 
 TOKEN = "sandbox-token"
 AVN = pathlib.Path(sys.executable).with_name("avn")
@@ -22,14 +22,9 @@ CA_PEM = "-----BEGIN CERTIFICATE-----\nAVN-TEST\n-----END CERTIFICATE-----\n"
 
 @pytest.fixture
 def fake():
-    fake = FakeAiven(token=TOKEN)
-    fake.add_project("acme", ca_pem=CA_PEM)
-    fake.add_service("acme", "pg-orders", service_type="pg", node_count=2)
-    fake.add_service("acme", "kafka-events", service_type="kafka", node_count=3, project_vpc_id="vpc-1")
-    fake.add_service("acme", "grafana-ui", service_type="grafana", node_count=1, project_vpc_id="vpc-1")
-    fake.start()
-    yield fake
-    fake.stop()
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc-1"), ("grafana-ui", "grafana", 1, "vpc-1")],
+                 ca_pem=CA_PEM) as api:
+        yield api
 
 
 @pytest.fixture

@@ -4,21 +4,15 @@ import stat
 
 import pytest
 
-from sandbox.fake_aiven import FakeAiven
+from sandbox.fake_aiven import running
 
 TOKEN = "tok-enable-8d2c41"
 
 
 @pytest.fixture
 def fake():
-    api = FakeAiven(token=TOKEN)
-    api.add_project("acme")
-    api.add_service("acme", "pg-orders", service_type="pg", node_count=2)
-    api.add_service("acme", "kafka-events", service_type="kafka", node_count=3)
-    api.add_service("acme", "mysql-other", service_type="mysql", node_count=1)
-    api.start()
-    yield api
-    api.stop()
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3), ("mysql-other", "mysql", 1)]) as api:
+        yield api
 
 
 def run_enable(ansible, fake, tmp_path, *extra):

@@ -16,6 +16,7 @@ prints one JSON line (api_url, token, project, services), then serves until SIGT
 Control routes under /_sandbox/ (no token) drive the out-of-process fake like the methods.
 """
 import argparse
+import contextlib
 import copy
 import datetime
 import http
@@ -270,6 +271,22 @@ def _now():
 
 def _truthy_query(query, key):
     return query.get(key, "").lower() == "true"
+
+
+@contextlib.contextmanager
+def running(token, services, project="acme", ca_pem=None, **options):
+    """A started FakeAiven with one project holding `services`, each (name, type, nodes[, vpc id]);
+    stopped on exit. `options` go to FakeAiven (latency, ...)."""
+    fake = FakeAiven(token=token, **options)
+    fake.add_project(project, ca_pem=ca_pem)
+    for name, service_type, node_count, *vpc_id in services:
+        fake.add_service(project, name, service_type=service_type, node_count=node_count,
+                         project_vpc_id=vpc_id[0] if vpc_id else None)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 class FakeAiven:
