@@ -167,9 +167,6 @@ removed_integrations:
   sample: [pg-orders]
 """
 
-import os
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
@@ -183,6 +180,7 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven impor
     prometheus_integrations,
     run_module,
 )
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils.local_file import write_if_different
 
 
 def endpoint_view(endpoint, password=None):
@@ -281,36 +279,13 @@ def ensure_present(module, api):
 
 def write_password_file(module, result):
     """Put the endpoint's password in password_file, only when it differs; never in the diff."""
-    path = module.params["password_file"]
+    result["password_file"] = module.params["password_file"]
     password = result["endpoint"].get("password")
-    result["password_file"] = path
     if password is None:  # check mode before the endpoint exists: it would be written
         result["changed"] = True
         return result
-    content = to_bytes(password + "\n")
-    current = None
-    if os.path.exists(path):
-        with open(path, "rb") as handle:
-            current = handle.read()
-    if current != content:
-        result["changed"] = True
-        if not module.check_mode:
-            directory = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".ansible-password-")
-            os.fchmod(fd, 0o600)  # never readable by others, not even for a moment
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            if current is None:
-                # atomic_move would chmod a new file to the umask default (often 0644) before
-                # set_fs_attributes narrows it: rename the 0600 temp file instead.
-                os.rename(tmp, path)
-            else:
-                module.atomic_move(tmp, path)  # keeps the existing file's mode, owner, SELinux label
-    if os.path.exists(path):
-        file_args = module.load_file_common_arguments(module.params, path=path)
-        if file_args.get("mode") is None and current is None:
-            file_args["mode"] = "0600"
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    written, dummy = write_if_different(module, result["password_file"], to_bytes(password + "\n"), secret=True)
+    result["changed"] = result["changed"] or written
     return result
 
 

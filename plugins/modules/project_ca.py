@@ -63,14 +63,13 @@ dest:
   sample: /etc/prometheus/aiven-acme-prod-ca.pem
 """
 
-import os
 import ssl
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import aiven_argument_spec, run_module
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils.local_file import write_if_different
 
 PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
 
@@ -100,25 +99,10 @@ def fetch(module, api):
         return result
 
     result["dest"] = dest
-    if os.path.isdir(dest):
-        module.fail_json(msg="dest %s is a directory; give the certificate file's path" % dest)
-    if not os.path.isdir(os.path.dirname(os.path.abspath(dest))):
-        module.fail_json(msg="the directory of dest %s does not exist" % dest)
-    before = None
-    if os.path.exists(dest):
-        with open(dest, "rb") as handle:
-            before = handle.read().decode("utf-8", "replace")
-    if before != pem:
-        result["changed"] = True
-        result["diff"] = {"before": before or "", "after": pem, "before_header": dest, "after_header": dest}
-        if not module.check_mode:
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(dest)), prefix=".ansible-ca-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(to_bytes(pem))
-            module.atomic_move(tmp, dest)
-    file_args = module.load_file_common_arguments(module.params, path=dest)
-    if os.path.exists(dest) or not module.check_mode:
-        result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    result["changed"], before = write_if_different(module, dest, to_bytes(pem))
+    if before != to_bytes(pem):
+        result["diff"] = {"before": (before or b"").decode("utf-8", "replace"), "after": pem,
+                          "before_header": dest, "after_header": dest}
     return result
 
 

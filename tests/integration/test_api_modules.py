@@ -332,3 +332,7 @@ def test_endpoint_password_file_written_only_when_different(run, fake, tmp_path)
     rc, result, dummy = run("integration_endpoint", {"name": "gen", "password": PASSWORD, "password_file": str(path)})
     assert rc == 0 and result["changed"] is True
     assert path.read_text() == PASSWORD + "\n"
+    # a directory that does not exist: one clear line, not a traceback
+    missing = tmp_path / "nope" / "password"
+    rc, result, dummy = run("integration_endpoint", {"name": "gen", "password_file": str(missing)})
+    assert rc != 0 and result["msg"] == "the directory of %s does not exist" % missing

@@ -12,7 +12,6 @@ bytes on disk.
   remove.yml restores every file byte for byte. One more host holds a job named like ours
   outside our block: that host fails with a message naming the job, its file untouched.
 """
-import json
 import pathlib
 import re
 import shutil
@@ -20,24 +19,16 @@ import subprocess
 
 import pytest
 
+from prometheus_corpus import CORPUS, success_cases
 from role_runs import REMOVE, SITE, ok, recap, reload_ts, run, sandboxes
 from sandbox.util import wait_until
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CORPUS = pathlib.Path(__file__).resolve().parent / "prometheus_configs"
-INDEX = {k: v for k, v in json.loads((CORPUS / "index.json").read_text()).items() if not k.startswith("_")}
 SERVICE = ("pg-orders", "pg", 2)
 MARKER_RE = re.compile(r"^[ \t]*# (BEGIN|END) aiven_tools\.prometheus aiven-acme \[")
 REPLACED = "# aiven_tools.prometheus replaced: "
 
 MATRIX = [("2.42", "block"), ("2.53", "block"), ("2.53", "file"), ("3.5", "block"), ("3.5", "file")]
-
-
-def corpus_names(label="2.42"):
-    """Corpus files that are success cases (no `error`) Prometheus `label` accepts."""
-    have = tuple(int(x) for x in label.split("."))
-    return [name for name, meta in sorted(INDEX.items()) if not meta.get("error")
-            and tuple(int(x) for x in meta.get("min_version", "0.0").split(".")) <= have]
 
 
 @pytest.fixture
@@ -145,7 +136,7 @@ def place_config(prom, data):
 
 
 def test_corpus_survives_the_role(ansible, sandbox_factory):
-    names = corpus_names("2.42")
+    names = success_cases((2, 42))
     assert len(names) >= 8, names
     # One host per corpus file, plus one whose config already has a job named like ours.
     # keys_after.yml has remote_write to nowhere: without a short flush deadline each stop waits.

@@ -45,7 +45,7 @@ def render(ansible, tmp_path, route):
         "        mode: \"0600\"\n")
     extra = {
         "template": str(TEMPLATE), "out": str(out),
-        "__prometheus_aiven_integration": {"services": SERVICES},
+        "__prometheus_aiven_integration": {"services": SERVICES}, "__prometheus_aiven_project": "acme",
         "prometheus_aiven_route": route, "prometheus_aiven_discovery": "dns_sd",
         "prometheus_aiven_dns_nameservers": [], "prometheus_aiven_dns_port": 53,
     }

@@ -295,6 +295,19 @@ def test_lifecycle_disabled_auto_reloads_through_systemd(ansible, sandbox_factor
     assert pathlib.Path(prom.config_file).read_bytes() == live
 
 
+def test_a_target_that_stays_down_fails_with_its_last_error(ansible, sandbox_factory):
+    box = sandbox_factory(services=SERVICES[:1])
+    down = box.nodes["pg-orders"][1]
+    down.stop()  # a standby that does not answer
+    proc = run(ansible, box, prometheus_aiven_verify_timeout=10)
+    assert proc.returncode != 0
+    assert "Not every Aiven target is up after 10s" in proc.stdout
+    up = box.nodes["pg-orders"][0]
+    job = box.job_name("pg-orders")
+    assert "%s https://%s/metrics up" % (job, up.address) in proc.stdout
+    assert "%s https://%s/metrics down: " % (job, down.address) in proc.stdout  # with Prometheus's lastError
+
+
 def test_bad_token_is_one_clear_error_without_the_token(ansible, sandbox_factory):
     box = sandbox_factory(services=SERVICES[:1])
     prom = box.prometheus[0]

@@ -12,13 +12,12 @@ import shutil
 import pytest
 import yaml
 
+from prometheus_corpus import CORPUS, success_cases
 from sandbox.nodes import AivenNode, ProjectCA
 from sandbox.prometheus import PrometheusProcess, missing_reason, versions
 
 MODULE = "aiven_tools.prometheus.scrape_config"
 REPO = pathlib.Path(__file__).resolve().parents[2]
-CORPUS = pathlib.Path(__file__).resolve().parent / "prometheus_configs"
-INDEX = {k: v for k, v in json.loads((CORPUS / "index.json").read_text()).items() if not k.startswith("_")}
 JOBS = "- job_name: aiven-corpus\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
 INVALID_JOBS = "- job_name: aiven-corpus\n  bogus_option: 1\n  static_configs: []\n"
 
@@ -102,8 +101,7 @@ def test_corpus_sweep(ansible, tmp_path, label, style, again):
     """Every corpus file: add (promtool-valid), re-run unchanged (`again`: the re-run costs time,
     so only on the oldest and newest), remove byte-identically."""
     tool = binaries(label)
-    names = [name for name, meta in sorted(INDEX.items()) if not meta.get("error")
-             and tuple(int(x) for x in meta.get("min_version", "0.0").split(".")) <= tool.version[:2]]
+    names = success_cases(tool.version[:2])
     configs = {name: prepare(tmp_path, name, subdir=name[:-4]) for name in names}
     originals = {name: path.read_bytes() for name, path in configs.items()}
     (tmp_path / "sweep.yml").write_text(SWEEP)

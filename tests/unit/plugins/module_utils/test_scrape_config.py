@@ -1,5 +1,4 @@
 """The prometheus.yml text engine: byte identity outside our markers, on a corpus of real files."""
-import json
 import os
 import pathlib
 
@@ -7,9 +6,8 @@ import pytest
 import yaml
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils import scrape_config as sc
+from prometheus_corpus import CORPUS, INDEX
 
-CORPUS = pathlib.Path(__file__).resolve().parents[3] / "integration" / "prometheus_configs"
-INDEX = {k: v for k, v in json.loads((CORPUS / "index.json").read_text()).items() if not k.startswith("_")}
 JOBS = "- job_name: aiven-corpus\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
 JOBS_V2 = JOBS + "- job_name: aiven-corpus-2\n  static_configs:\n    - targets: ['127.0.0.3:9273']\n"
 
