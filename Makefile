@@ -16,7 +16,7 @@ system:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	@command -v promtool >/dev/null && command -v ip >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus iproute2 >/dev/null; }
-	@for suite in trixie sid; do ../shared/tools/fetch-prometheus $$suite $(PROM_CACHE)/$$suite >/dev/null || exit 1; done
+	@for suite in trixie sid; do tools/fetch-prometheus $$suite $(PROM_CACHE)/$$suite >/dev/null || exit 1; done
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt tests/requirements.txt tests/requirements-lint.txt
@@ -41,7 +41,7 @@ SANITY_TREE := $(SANITY_ROOT)/ansible_collections/aiven_tools/prometheus
 GET_PIP_VERSION = $(shell sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr . _)
 sanity: venv
 	@test -n "$(GET_PIP_VERSION)" || { echo "cannot find ansible-test's pinned pip version" >&2; exit 1; }
-	install -D -m 0444 ../shared/tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(GET_PIP_VERSION).py
+	install -D -m 0444 tools/ansible-test-get-pip.py $(HOME)/.ansible/test/cache/get_pip_$(GET_PIP_VERSION).py
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_TREE)
 	git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - | tar -xf - -C $(SANITY_TREE)
 	git -C $(SANITY_TREE) init -q

@@ -1,7 +1,7 @@
 """Real Prometheus processes on loopback, for tests and the demo.
 
 `versions()` lists the real builds present on this machine (2.42 from apt, 2.53 and 3.x
-unpacked by ../shared/tools/fetch-prometheus under .cache); `PrometheusProcess` runs one with
+unpacked by tools/fetch-prometheus under .cache); `PrometheusProcess` runs one with
 its own storage dir and log file and reads its HTTP API.
 """
 import collections
@@ -26,8 +26,8 @@ Binaries = collections.namedtuple("Binaries", "prometheus promtool version")
 # Where each build lives, oldest first. The label is "major.minor" of what --version reports.
 _CANDIDATES = [
     (pathlib.Path("/usr/bin"), "apt (Debian 12): apt-get install prometheus"),
-    (CACHE / "trixie" / "bin", "make system (../shared/tools/fetch-prometheus trixie %s)" % (CACHE / "trixie")),
-    (CACHE / "sid" / "bin", "make system (../shared/tools/fetch-prometheus sid %s)" % (CACHE / "sid")),
+    (CACHE / "trixie" / "bin", "make system (tools/fetch-prometheus trixie %s)" % (CACHE / "trixie")),
+    (CACHE / "sid" / "bin", "make system (tools/fetch-prometheus sid %s)" % (CACHE / "sid")),
 ]
 EXPECTED = {"2.42": _CANDIDATES[0], "2.53": _CANDIDATES[1], "3.5": _CANDIDATES[2]}
 
@@ -66,7 +66,7 @@ def versions():
 
 def missing_reason(label):
     """Why version `label` is absent and how to get it (for pytest.skip)."""
-    how = EXPECTED.get(label, (None, "../shared/tools/fetch-prometheus"))[1]
+    how = EXPECTED.get(label, (None, "tools/fetch-prometheus"))[1]
     return "Prometheus %s not present on this machine; install it with %s" % (label, how)
 
 
