@@ -1,0 +1,11 @@
+"""Fixtures for every module unit test in this directory (helpers: utils.py)."""
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def no_aiven_environment(monkeypatch):
+    """A developer's own AIVEN_* settings (token, project, API URL) never reach a module under
+    test; a test that exercises the environment fallbacks sets them itself."""
+    for key in ("AIVEN_TOKEN", "AIVEN_AUTH_TOKEN", "AIVEN_PROJECT", "AIVEN_WEB_URL",
+                "AIVEN_CLIENT_RETRY_MAX", "AIVEN_CLIENT_RETRY_WAIT_MIN", "AIVEN_CLIENT_RETRY_WAIT_MAX"):
+        monkeypatch.delenv(key, raising=False)
