@@ -9,3 +9,10 @@ def no_aiven_environment(monkeypatch):
     for key in ("AIVEN_TOKEN", "AIVEN_AUTH_TOKEN", "AIVEN_PROJECT", "AIVEN_WEB_URL",
                 "AIVEN_CLIENT_RETRY_MAX", "AIVEN_CLIENT_RETRY_WAIT_MIN", "AIVEN_CLIENT_RETRY_WAIT_MAX"):
         monkeypatch.delenv(key, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def scratch_working_directory(tmp_path, monkeypatch):
+    """Modules run in a scratch directory, as Ansible runs them in its own temporary one: a
+    relative path a module writes to lands there, never in the checkout."""
+    monkeypatch.chdir(tmp_path)

@@ -101,3 +101,25 @@ def fail_module(main, args, check_mode=False, diff=False, tmpdir=None):
     except AnsibleFailJson as failed:
         return failed.result
     raise AssertionError("the module succeeded, expected it to fail: %r" % (result,))
+
+
+# -- the Aiven API modules against the in-process fake API (tests/sandbox/fake_aiven.py) --------
+
+def api_args(fake, project="acme", **options):
+    """The options every API module takes, pointing at a started FakeAiven, plus `options`."""
+    args = {"api_url": fake.url, "api_token": fake.token, "project": project}
+    args.update(options)
+    return args
+
+
+def api_call(fake, method, path, body=None):
+    """Set up or inspect the fake through its own HTTP API (a path under /v1); the parsed answer.
+
+    Tests arrange state this way (an endpoint made elsewhere, an integration) instead of through
+    the collection's client, so they do not depend on the code under test."""
+    import requests  # the API modules need it anyway; imported here so utils loads without it
+
+    response = requests.request(method, fake.url + "/v1" + path, json=body, timeout=10,
+                                headers={"Authorization": "aivenv1 " + fake.token})
+    response.raise_for_status()
+    return response.json()
