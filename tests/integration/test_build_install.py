@@ -22,6 +22,8 @@ BIN = pathlib.Path(sys.executable).parent
 FORBIDDEN_DIRS = {"tests", ".venv", ".cache", "__pycache__", ".pytest_cache", ".git", ".ansible",
                   ".config", ".ci", "benchmarks"}
 FORBIDDEN_SUFFIXES = (".pyc", ".pyo", ".tar.gz", ".retry", ".orig", ".rej", "~")
+# A virtualenv under any name, antsibull-changelog's cache.
+FORBIDDEN_NAMES = {"pyvenv.cfg", ".plugin-cache.yaml"}
 
 
 def _run(argv, tmp, cwd, collections_path=None, **env):
@@ -66,7 +68,8 @@ def test_tarball_has_no_tests_caches_or_build_output(built):
     tarball = built[0]
     names = _tar_names(tarball)
     files = [n for n in names if n not in ("MANIFEST.json", "FILES.json")]
-    bad = [n for n in names if FORBIDDEN_DIRS & set(n.split("/")) or n.endswith(FORBIDDEN_SUFFIXES)]
+    bad = [n for n in names if FORBIDDEN_DIRS & set(n.split("/")) or n.endswith(FORBIDDEN_SUFFIXES)
+           or n.split("/")[-1] in FORBIDDEN_NAMES]
     assert bad == []
     assert not any(n.startswith("tests/output") for n in names)
     # Every shipped file is one git would list: nothing git-ignored (caches, venvs) slips in.
@@ -76,8 +79,18 @@ def test_tarball_has_no_tests_caches_or_build_output(built):
     # What users need is there.
     for needed in ("meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
                    "changelogs/changelog.yaml", "plugins/modules/project_ca.py", "plugins/lookup/node_ips.py",
-                   "README.md"):
+                   "README.md", "COPYING"):
         assert needed in files, needed
+
+
+def test_tarball_carries_the_licence_text(built):
+    """galaxy.yml says GPL-3.0-or-later; a distributor needs the text itself, as shipped here."""
+    with tarfile.open(str(built[0])) as tar:
+        shipped = tar.extractfile("COPYING").read()
+        manifest = json.loads(tar.extractfile("MANIFEST.json").read())
+    assert shipped == (REPO / "COPYING").read_bytes()
+    assert shipped.startswith(b"                    GNU GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007")
+    assert manifest["collection_info"]["license"] == ["GPL-3.0-or-later"]
 
 
 def test_installed_copy_is_what_ansible_uses(built, tmp_path):
