@@ -239,6 +239,73 @@ def test_public_access_adds_public_rows_only_in_a_vpc(api):
     ]
 
 
+def test_access_flags_follow_the_schema_of_each_type(api):
+    # aiven-api.md 5: public, private and privatelink for pg; flink only privatelink; grafana none.
+    def prometheus_flags(service_type):
+        schema = api("GET", "/service-types/" + service_type).json()["user_config_schema"]["properties"]
+        return sorted(key for key in ("public_access", "private_access", "privatelink_access")
+                      if "prometheus" in schema.get(key, {}).get("properties", {}))
+    assert prometheus_flags("pg") == ["private_access", "privatelink_access", "public_access"]
+    assert prometheus_flags("flink") == ["privatelink_access"]
+    assert prometheus_flags("grafana") == []
+    answer = api("PUT", "/service/grafana-ui", {"user_config": {"privatelink_access": {"prometheus": True}}})
+    assert_aiven_error(answer, 400, "privatelink_access")
+
+
+def test_privatelink_rows_one_set_per_connection(fake, api):
+    endpoint = create_endpoint(api)
+    create_integration(api, "pg-vpc", endpoint["endpoint_id"])
+    first = fake.add_privatelink_connection("acme", "pg-vpc")
+    second = requests.post(fake.url + "/_sandbox/privatelink",
+                           json={"project": "acme", "name": "pg-vpc", "connection_id": "plc-second"}).json()
+    assert second["connection_id"] == "plc-second"
+    # No rows until the flag is on: a connection alone does not expose port 9273.
+    assert [row[0] for row in prometheus_rows(api, "pg-vpc")] == ["dynamic", "dynamic"]
+    updated = api("PUT", "/service/pg-vpc", {"user_config": {"privatelink_access": {"prometheus": True}}})
+    assert updated.status_code == 200, updated.text
+    rows = [row for row in updated.json()["service"]["components"]
+            if row["component"] == "prometheus" and row["route"] == "privatelink"]
+    assert [(row["host"], row["usage"], row["privatelink_connection_id"]) for row in rows] == [
+        ("privatelink-1-pg-vpc-acme.aiven.test", "primary", first),
+        ("privatelink-1-replica-pg-vpc-acme.aiven.test", "replica", first),
+        ("privatelink-2-pg-vpc-acme.aiven.test", "primary", "plc-second"),
+        ("privatelink-2-replica-pg-vpc-acme.aiven.test", "replica", "plc-second"),
+    ]
+    # Only privatelink rows carry the key (aiven-api.md 4.2: optional).
+    assert all("privatelink_connection_id" not in row for row in updated.json()["service"]["components"]
+               if row["route"] != "privatelink")
+    # The sandbox learns every name from service_hosts(): a flat dict that has these too.
+    hosts = fake.service_hosts("acme", "pg-vpc")
+    assert hosts == second["hosts"]
+    assert {row["host"] for row in rows} <= set(hosts.values())
+    assert all(isinstance(key, str) and isinstance(value, str) for key, value in hosts.items())
+    with pytest.raises(ValueError, match="project VPC"):
+        fake.add_privatelink_connection("acme", "pg-orders")
+    assert requests.post(fake.url + "/_sandbox/privatelink",
+                         json={"project": "acme", "name": "pg-orders"}).status_code == 400
+
+
+def test_powered_off_service_lists_no_nodes_and_no_components(fake, api):
+    endpoint = create_endpoint(api)
+    integration = create_integration(api, "pg-orders", endpoint["endpoint_id"])
+    off = requests.post(fake.url + "/_sandbox/service_state",
+                        json={"project": "acme", "name": "pg-orders", "state": "POWEROFF"}).json()["service"]
+    service = api("GET", "/service/pg-orders").json()["service"]
+    for shown in (off, service):
+        assert shown["state"] == "POWEROFF"
+        assert shown["components"] == [] and shown["node_states"] == []
+    # Its configuration and integrations stay; the integration runs nowhere.
+    [kept] = [i for i in service["service_integrations"] if i["service_integration_id"]]
+    assert kept["service_integration_id"] == integration["service_integration_id"]
+    assert kept["active"] is False and kept["integration_status"]["state"]["status"] == "inactive"
+    assert [s["state"] for s in api("GET", "/service").json()["services"] if s["service_name"] == "pg-orders"] == [
+        "POWEROFF"]
+    fake.set_service_state("acme", "pg-orders", "RUNNING")
+    assert prometheus_rows(api, "pg-orders")[0][:2] == ("dynamic", "primary")
+    assert requests.post(fake.url + "/_sandbox/service_state",
+                         json={"project": "acme", "name": "pg-orders", "state": "SLEEPING"}).status_code == 400
+
+
 def test_service_update_merges_user_config_and_null_removes(api):
     before = api("GET", "/service/pg-orders").json()["service"]["user_config"]
     api("PUT", "/service/pg-orders", {"user_config": {"public_access": {"prometheus": True}}})
@@ -299,6 +366,20 @@ def test_fault_apply_first_performs_the_request_then_fails(fake, api):
     assert [(r["method"], r["status"]) for r in fake.requests] == [("POST", 502), ("GET", 200)]
 
 
+def test_fault_apply_first_500_on_a_create_and_a_delete(fake, api):
+    # A write that took effect and was answered 500 (issue 11.6): the state changed all the same.
+    endpoint = create_endpoint(api)
+    fake.inject_fault(status=500, times=1, method="POST", path="/integration$", apply_first=True)
+    answer = api("POST", "/integration", {"integration_type": "prometheus", "source_service": "pg-orders",
+                                          "dest_endpoint_id": endpoint["endpoint_id"]})
+    assert_aiven_error(answer, 500, "Internal Server Error")
+    [stored] = fake.projects["acme"]["integrations"].values()
+    assert stored["source_service"] == "pg-orders"
+    fake.inject_fault(status=500, times=1, method="DELETE", apply_first=True)
+    assert api("DELETE", "/integration/" + stored["service_integration_id"]).status_code == 500
+    assert fake.projects["acme"]["integrations"] == {}
+
+
 def test_request_log_and_http_control_routes(fake, api):
     api("GET", "/service/pg-orders", include_secrets="true")
     api("PUT", "/service/pg-orders", {"user_config": {}})
@@ -335,13 +416,18 @@ def test_command_line_prints_one_json_line_then_serves_until_sigterm(tmp_path):
     ca_file.write_text("-----BEGIN CERTIFICATE-----\nCLI\n-----END CERTIFICATE-----\n")
     proc = subprocess.Popen(
         [sys.executable, "tests/sandbox/fake_aiven.py", "--port", "0", "--project", "acme", "--ca-file", str(ca_file),
-         "--service", "pg-orders:pg:2", "--service", "kafka-events:kafka:3:vpc"],
+         "--service", "pg-orders:pg:2", "--service", "kafka-events:kafka:3:vpc:privatelink:privatelink",
+         "--service", "pg-night:pg:1:poweroff"],
         stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(proc.stdout.readline())
         assert info["token"] == TOKEN and info["project"] == "acme"
-        assert [(s["service_name"], s["node_count"], bool(s["project_vpc_id"])) for s in info["services"]] == [
-            ("pg-orders", 2, False), ("kafka-events", 3, True)]
+        assert [(s["service_name"], s["node_count"], bool(s["project_vpc_id"]), s["state"])
+                for s in info["services"]] == [
+            ("pg-orders", 2, False, "RUNNING"), ("kafka-events", 3, True, "RUNNING"), ("pg-night", 1, False, "POWEROFF")]
+        kafka_hosts = info["services"][1]["hosts"]
+        assert kafka_hosts["privatelink_2"] == "privatelink-2-kafka-events-acme.aiven.test"
+        assert "privatelink_1" not in info["services"][0]["hosts"]
         answer = requests.get(info["api_url"] + "/v1/project/acme/kms/ca", headers={"Authorization": "aivenv1 " + TOKEN})
         assert answer.json()["certificate"] == ca_file.read_text()
     finally:

@@ -22,7 +22,8 @@ CA_PEM = "-----BEGIN CERTIFICATE-----\nAVN-TEST\n-----END CERTIFICATE-----\n"
 
 @pytest.fixture
 def fake():
-    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc-1"), ("grafana-ui", "grafana", 1, "vpc-1")],
+    with running(TOKEN, [("pg-orders", "pg", 2), ("kafka-events", "kafka", 3, "vpc-1"), ("grafana-ui", "grafana", 1, "vpc-1"),
+                         ("flink-jobs", "flink", 1, "vpc-1")],
                  ca_pem=CA_PEM) as api:
         yield api
 
@@ -122,6 +123,37 @@ def test_service_update_public_access_prometheus(fake, avn):
     assert refused.returncode != 0
     assert "Unsupported option 'public_access.prometheus'" in refused.stderr
     assert fake.writes()[2:] == []
+
+
+def test_privatelink_access_prometheus_where_the_schema_has_it(fake, avn):
+    # flink has only privatelink_access.prometheus (aiven-api.md 5): avn reads that from the
+    # service type's schema, so it accepts the one and refuses the other before sending anything.
+    avn("service", "integration-endpoint-create", "--project", "acme", "-d", "prom", "-t", "prometheus")
+    [endpoint_id] = fake.projects["acme"]["endpoints"]
+    avn("service", "integration-create", "--project", "acme", "-t", "prometheus", "-s", "flink-jobs", "-D", endpoint_id)
+    connection_id = fake.add_privatelink_connection("acme", "flink-jobs")
+    fake.clear_requests()
+    refused = avn("service", "update", "--project", "acme", "flink-jobs", "-c", "public_access.prometheus=true",
+                  check=False)
+    assert refused.returncode != 0 and "Unsupported option 'public_access.prometheus'" in refused.stderr
+    assert fake.writes() == []
+    avn("service", "update", "--project", "acme", "flink-jobs", "-c", "privatelink_access.prometheus=true")
+    assert fake.writes()[0]["body"]["user_config"] == {"privatelink_access": {"prometheus": True}}
+    assert prometheus_rows(fake, "flink-jobs") == [
+        ("dynamic", "primary", "flink-jobs-acme.aiven.test"),
+        ("privatelink", "primary", "privatelink-1-flink-jobs-acme.aiven.test")]
+    listed = json.loads(avn("service", "get", "--project", "acme", "flink-jobs", "--json").stdout)
+    [row] = [c for c in listed["components"] if c["route"] == "privatelink" and c["component"] == "prometheus"]
+    assert row["privatelink_connection_id"] == connection_id
+
+
+def test_powered_off_service_reads_like_aiven_says(fake, avn):
+    fake.set_service_state("acme", "pg-orders", "POWEROFF")
+    shown = json.loads(avn("service", "get", "--project", "acme", "pg-orders", "--json").stdout)
+    assert shown["state"] == "POWEROFF"
+    assert shown["components"] == [] and shown["node_states"] == []
+    table = avn("service", "list", "--project", "acme").stdout
+    assert "pg-orders" in table and "POWEROFF" in table
 
 
 def test_project_ca_get_writes_the_project_ca(avn, tmp_path):

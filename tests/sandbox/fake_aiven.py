@@ -11,7 +11,7 @@ In process:
     url = fake.start()          # "http://127.0.0.1:PORT"; clients use url + "/v1/..."
 Out of process (README demo, benchmarks):
     python tests/sandbox/fake_aiven.py --port 0 --project acme --service pg-orders:pg:2 \
-        --service kafka-events:kafka:3:vpc
+        --service kafka-events:kafka:3:vpc:privatelink --service pg-night:pg:1:poweroff
 prints one JSON line (api_url, token, project, services), then serves until SIGTERM/SIGINT.
 Control routes under /_sandbox/ (no token) drive the out-of-process fake like the methods.
 """
@@ -37,51 +37,55 @@ REDACTED = "<redacted>"
 # What the fake knows about each service type.
 #   components: non-prometheus component names, main one first.
 #   replica_dns: the type has a `replica-` DNS name covering standbys (aiven-api.md 4.4).
-#   public_prometheus: the type's user_config schema has public_access.prometheus (section 5).
+#   prometheus_access: the access flags for port 9273 the type's user_config schema has
+#     (public_access.prometheus, private_access.prometheus, privatelink_access.prometheus;
+#     aiven-api.md 4.4 and 5): all three for most types, only privatelink for flink, none for
+#     grafana, kafka_mirrormaker and thanos.
 #   uri: scheme of service_uri; None means a plain host:port URI without credentials.
 #   version: (user_config key, default version, latest version) or None.
+ALL_ACCESS = ("public", "private", "privatelink")
 SERVICE_TYPES = {
     "pg": dict(description="PostgreSQL - Object-Relational Database Management System",
-               components=("pg", "pgbouncer"), replica_dns=True, public_prometheus=True,
+               components=("pg", "pgbouncer"), replica_dns=True, prometheus_access=ALL_ACCESS,
                uri="postgres", version=("pg_version", "16", "17")),
     "mysql": dict(description="MySQL - Relational Database Management System",
-                  components=("mysql",), replica_dns=True, public_prometheus=True,
+                  components=("mysql",), replica_dns=True, prometheus_access=ALL_ACCESS,
                   uri="mysql", version=("mysql_version", "8", "8")),
     "kafka": dict(description="Kafka - High-Throughput Distributed Messaging System",
-                  components=("kafka",), replica_dns=False, public_prometheus=True,
+                  components=("kafka",), replica_dns=False, prometheus_access=ALL_ACCESS,
                   uri=None, version=("kafka_version", "3.8", "3.9")),
     "kafka_connect": dict(description="Kafka Connect - Kafka Connect service",
-                          components=("kafka_connect",), replica_dns=False, public_prometheus=True,
+                          components=("kafka_connect",), replica_dns=False, prometheus_access=ALL_ACCESS,
                           uri="https", version=None),
     "kafka_mirrormaker": dict(description="Kafka MirrorMaker - Kafka MirrorMaker 2 service",
                               components=("kafka_mirrormaker",), replica_dns=False,
-                              public_prometheus=False, uri=None, version=None),
+                              prometheus_access=(), uri=None, version=None),
     "valkey": dict(description="Valkey - In-Memory Data Structure Store",
-                   components=("valkey",), replica_dns=True, public_prometheus=True,
+                   components=("valkey",), replica_dns=True, prometheus_access=ALL_ACCESS,
                    uri="rediss", version=None),
     "redis": dict(description="Redis - In-Memory Data Structure Store",
-                  components=("redis",), replica_dns=True, public_prometheus=False,
+                  components=("redis",), replica_dns=True, prometheus_access=(),
                   uri="rediss", version=None),
     "caching": dict(description="Caching - In-Memory Data Structure Store",
-                    components=("redis",), replica_dns=True, public_prometheus=False,
+                    components=("redis",), replica_dns=True, prometheus_access=(),
                     uri="rediss", version=None),
     "dragonfly": dict(description="Dragonfly - In-Memory Data Structure Store",
-                      components=("dragonfly",), replica_dns=False, public_prometheus=True,
+                      components=("dragonfly",), replica_dns=False, prometheus_access=ALL_ACCESS,
                       uri="rediss", version=None),
     "opensearch": dict(description="OpenSearch - Search & Analyze Data in Real Time",
                        components=("opensearch", "opensearch_dashboards"), replica_dns=False,
-                       public_prometheus=True, uri="https", version=("opensearch_version", "2", "2")),
+                       prometheus_access=ALL_ACCESS, uri="https", version=("opensearch_version", "2", "2")),
     "clickhouse": dict(description="ClickHouse - Fast Columnar Data Warehouse",
                        components=("clickhouse", "clickhouse_https"), replica_dns=False,
-                       public_prometheus=True, uri="https", version=None),
+                       prometheus_access=ALL_ACCESS, uri="https", version=None),
     "grafana": dict(description="Grafana - Metrics Dashboard",
-                    components=("grafana",), replica_dns=False, public_prometheus=False,
+                    components=("grafana",), replica_dns=False, prometheus_access=(),
                     uri="https", version=None),
     "flink": dict(description="Flink - Stream Processing",
-                  components=("flink",), replica_dns=False, public_prometheus=False,
+                  components=("flink",), replica_dns=False, prometheus_access=("privatelink",),
                   uri="https", version=None),
     "thanos": dict(description="Thanos - Highly available Prometheus",
-                   components=("query_frontend",), replica_dns=False, public_prometheus=False,
+                   components=("query_frontend",), replica_dns=False, prometheus_access=(),
                    uri="https", version=None),
 }
 
@@ -128,6 +132,10 @@ ENDPOINT_TYPES = [
     },
 ]
 
+# aiven-api.md 4.1. A POWEROFF service has no nodes: it lists no components and no node_states
+# (its configuration and integrations are kept, as Aiven keeps them while it is off).
+SERVICE_STATES = ("RUNNING", "POWEROFF", "REBUILDING", "REBALANCING")
+
 FAULT_MESSAGES = {
     429: "Too many requests",
     503: "An error occurred. Please try again later.",  # the text aiven-api.md 7.1 quotes
@@ -154,13 +162,23 @@ def error_body(status, message, error_code=None):
     return {"errors": [error], "message": message}
 
 
-def service_hosts(name, project, domain):
-    """DNS names of a service: what the component rows and the sandbox DNS use."""
+def service_hosts(name, project, domain, privatelink=0):
+    """DNS names of a service: what the component rows and the sandbox DNS use.
+
+    A flat {key: host name}: primary, replica, public(_replica), private(_replica), and for each
+    of the service's `privatelink` connections N (1, 2, ...) privatelink_N(_replica).
+    """
     base = "%s-%s.%s" % (name, project, domain)
-    return {"primary": base, "replica": "replica-" + base,
-            "public": "public-" + base, "public_replica": "public-replica-" + base,
-            # [INFERRED] (aiven-api.md 4.4): private names follow the public- pattern.
-            "private": "private-" + base, "private_replica": "private-replica-" + base}
+    hosts = {"primary": base, "replica": "replica-" + base,
+             "public": "public-" + base, "public_replica": "public-replica-" + base,
+             # [INFERRED] (aiven-api.md 4.4): private names follow the public- pattern.
+             "private": "private-" + base, "private_replica": "private-replica-" + base}
+    for number in range(1, int(privatelink) + 1):
+        # [INFERRED] (aiven-api.md 4.4 lists route privatelink with a privatelink_connection_id
+        # but no host): one name per connection, numbered like the console shows them.
+        hosts["privatelink_%d" % number] = "privatelink-%d-%s" % (number, base)
+        hosts["privatelink_%d_replica" % number] = "privatelink-%d-replica-%s" % (number, base)
+    return hosts
 
 
 def merge_config(base, patch):
@@ -226,31 +244,43 @@ def schema_error(value, schema, where="user_config"):
 
 
 def _access_schema(title, option_title, components):
-    """One boolean per component: the shape of public_access and private_access."""
+    """One boolean per component: the shape of public_access, private_access, privatelink_access."""
     return {"type": "object", "additionalProperties": False, "title": title,
             "properties": {name: {"type": "boolean", "title": option_title % name} for name in components}}
+
+
+# The three access flags: user_config key, schema title, per-component option title.
+ACCESS_SCHEMAS = {
+    "public": ("public_access", "Allow access to selected service ports from the public Internet",
+               "Allow clients to connect to %s from the public internet for service nodes that are in a "
+               "project VPC or another type of private network"),
+    # [INFERRED] for the component list (aiven-api.md 4.4): the same ports as public_access.
+    "private": ("private_access", "Allow access to selected service components through Private DNS",
+                "Allow clients to connect to %s with a DNS name that always resolves to the service's "
+                "private IP addresses. Only available in certain network locations"),
+    # [INFERRED] likewise; only the types with privatelink_access.prometheus have the object here.
+    "privatelink": ("privatelink_access", "Allow access to selected service components through Privatelink",
+                    "Enable %s"),
+}
 
 
 def service_user_config_schema(service_type):
     """The user_config schema avn reads from GET service-types/{type} (aiven-api.md 10)."""
     kind = SERVICE_TYPES[service_type]
-    exposed = list(kind["components"]) + (["prometheus"] if kind["public_prometheus"] else [])
     properties = {
         "ip_filter": {"type": "array", "title": "IP filter", "maxItems": 8000,
                       "items": {"type": "string", "title": "CIDR address block"}},
-        "public_access": _access_schema(
-            "Allow access to selected service ports from the public Internet",
-            "Allow clients to connect to %s from the public internet for service nodes that are in a "
-            "project VPC or another type of private network", exposed),
-        # [INFERRED] for the component list (aiven-api.md 4.4): the same ports as public_access.
-        "private_access": _access_schema(
-            "Allow access to selected service components through Private DNS",
-            "Allow clients to connect to %s with a DNS name that always resolves to the service's "
-            "private IP addresses. Only available in certain network locations", exposed),
     }
+    for access, (key, title, option_title) in ACCESS_SCHEMAS.items():
+        if access == "privatelink" and access not in kind["prometheus_access"]:
+            continue
+        exposed = list(kind["components"]) + (["prometheus"] if access in kind["prometheus_access"] else [])
+        properties[key] = _access_schema(title, option_title, exposed)
     if kind["version"]:
         properties[kind["version"][0]] = {"type": ["string", "null"], "title": "Major version"}
-    return {"type": "object", "title": "%s user config" % service_type, "properties": properties}
+    # Aiven's service schemas refuse unknown keys, e.g. privatelink_access on grafana.
+    return {"type": "object", "title": "%s user config" % service_type, "additionalProperties": False,
+            "properties": properties}
 
 
 def redact(value, secret_values):
@@ -331,6 +361,8 @@ class FakeAiven:
             ("POST", "/_sandbox/faults", self._sandbox_faults),
             ("POST", "/_sandbox/latency", self._sandbox_latency),
             ("POST", "/_sandbox/services", self._sandbox_services),
+            ("POST", "/_sandbox/service_state", self._sandbox_service_state),
+            ("POST", "/_sandbox/privatelink", self._sandbox_privatelink),
         ]
         self._routes = [(method, re.compile(pattern + "$"), handler) for method, pattern, handler in self._routes]
 
@@ -345,15 +377,19 @@ class FakeAiven:
             if name in self.projects:
                 raise ValueError("project %r already exists" % name)
             self.projects[name] = {"project_name": name, "ca_pem": ca_pem, "services": {},
-                                   "endpoints": {}, "integrations": {}}
+                                   "endpoints": {}, "integrations": {},
+                                   "privatelink": {}}  # service name -> [connection id]
             return self.projects[name]
 
-    def add_service(self, project, name, service_type="pg", node_count=1, project_vpc_id=None, state="RUNNING"):
+    def add_service(self, project, name, service_type="pg", node_count=1, project_vpc_id=None, state="RUNNING",
+                    privatelink=0):
         """Add a service; returns the stored dict (secrets in clear; views derive the rest)."""
         if service_type not in SERVICE_TYPES:
             raise ValueError("unknown service type %r (known: %s)" % (service_type, ", ".join(sorted(SERVICE_TYPES))))
         if int(node_count) < 1:
             raise ValueError("node_count must be at least 1")
+        if int(privatelink) and not project_vpc_id:
+            raise ValueError("PrivateLink needs a service in a project VPC; %r is not in one" % name)
         kind = SERVICE_TYPES[service_type]
         host = service_hosts(name, project, self.domain)["primary"]
         port = 10000 + zlib.crc32(("%s/%s" % (project, name)).encode()) % 20000
@@ -370,7 +406,7 @@ class FakeAiven:
             uri_params = {"host": host, "port": str(port)}
             service_uri = "%s:%d" % (host, port)
         public_access = {component: False for component in kind["components"]}
-        if kind["public_prometheus"]:
+        if "public" in kind["prometheus_access"]:
             public_access["prometheus"] = False
         user_config = {"ip_filter": ["0.0.0.0/0"], "public_access": public_access}
         if kind["version"]:
@@ -404,15 +440,55 @@ class FakeAiven:
             services = self._project(project)["services"]
             if name in services:
                 raise ValueError("service %r already exists in project %r" % (name, project))
+            if state not in SERVICE_STATES:
+                raise ValueError("state must be one of %s, not %r" % (", ".join(SERVICE_STATES), state))
             services[name] = service
+            for dummy in range(int(privatelink)):
+                self.add_privatelink_connection(project, name)
             return service
+
+    def set_service_state(self, project, name, state):
+        """Power a service off (POWEROFF), on (RUNNING), or put it in REBUILDING/REBALANCING."""
+        if state not in SERVICE_STATES:
+            raise ValueError("state must be one of %s, not %r" % (", ".join(SERVICE_STATES), state))
+        with self._lock:
+            service = self._project(project)["services"].get(name)
+            if service is None:
+                raise ValueError("no service %r in project %r" % (name, project))
+            service.update(state=state, update_time=_now())
+            return service
+
+    def add_privatelink_connection(self, project, name, connection_id=None):
+        """Give a VPC service one more PrivateLink connection; returns its id.
+
+        Connections are made outside the API this fake serves (a cloud's endpoint service,
+        `avn service privatelink ...`): tests add them here. Once privatelink_access.prometheus
+        is on, the service lists one privatelink prometheus row set per connection."""
+        with self._lock:
+            stored = self._project(project)
+            service = stored["services"].get(name)
+            if service is None:
+                raise ValueError("no service %r in project %r" % (name, project))
+            if not service["project_vpc_id"]:
+                raise ValueError("PrivateLink needs a service in a project VPC; %r is not in one" % name)
+            connection_id = connection_id or "plc" + uuid.uuid4().hex[:16]
+            stored["privatelink"].setdefault(name, []).append(connection_id)
+            return connection_id
+
+    def service_hosts(self, project, name):
+        """service_hosts() for a service of this fake, its PrivateLink names included."""
+        with self._lock:
+            connections = self._project(project)["privatelink"].get(name, [])
+            return service_hosts(name, project, self.domain, privatelink=len(connections))
 
     def inject_fault(self, status=429, times=3, method=None, path=None, retry_after=None,
                      message=None, apply_first=False):
         """Answer the next `times` matching API requests with `status` (Aiven error body).
 
         path: regex searched in the URL path. apply_first: perform the request, then answer
-        with the fault (a lost response; a client's retried POST must not create a duplicate)."""
+        with the fault: a write that took effect answered with an error (500), or a lost
+        response (502/504). A client's retried POST must not create a duplicate, and a client
+        that gives up must read back before it reports what happened (aiven-api.md 7.2)."""
         if int(times) < 1:
             raise ValueError("times must be at least 1")
         with self._lock:
@@ -595,8 +671,10 @@ class FakeAiven:
     def _integration_view(self, project, integration):
         service = project["services"][integration["source_service"]]
         endpoint = project["endpoints"][integration["dest_endpoint_id"]]
-        active = integration["reads_until_active"] <= 0
-        status = "running" if active else "starting"
+        # A powered-off service has no nodes to run the integration on ([INFERRED]).
+        powered = service["state"] != "POWEROFF"
+        active = powered and integration["reads_until_active"] <= 0
+        status = ("running" if active else "starting") if powered else "inactive"
         return {
             "service_integration_id": integration["service_integration_id"],
             "integration_type": "prometheus",
@@ -668,10 +746,13 @@ class FakeAiven:
 
     def _components(self, project, service):
         """Component rows derived from the current state (aiven-api.md 4.2, 4.4)."""
+        if service["state"] == "POWEROFF":
+            return []  # no nodes, nothing to connect to
         kind = SERVICE_TYPES[service["service_type"]]
-        hosts = service_hosts(service["service_name"], project["project_name"], self.domain)
-        public_access = service["user_config"].get("public_access") or {}
-        private_access = service["user_config"].get("private_access") or {}
+        connections = project["privatelink"].get(service["service_name"], [])
+        hosts = service_hosts(service["service_name"], project["project_name"], self.domain,
+                              privatelink=len(connections))
+        access = {flag: service["user_config"].get(key) or {} for flag, (key, dummy, dummy) in ACCESS_SCHEMAS.items()}
         has_replicas = kind["replica_dns"] and service["node_count"] >= 2
         base_port = int(service["service_uri_params"]["port"])
         ports = [(name, base_port + index) for index, name in enumerate(kind["components"])]
@@ -680,17 +761,28 @@ class FakeAiven:
             ports.append(("prometheus", self.prometheus_port))
         rows = []
         for name, port in ports:
-            routes = [("dynamic", hosts["primary"], hosts["replica"])]
-            if service["project_vpc_id"] and public_access.get(name):
-                routes.append(("public", hosts["public"], hosts["public_replica"]))
-            if service["project_vpc_id"] and private_access.get(name):
-                routes.append(("private", hosts["private"], hosts["private_replica"]))
-            for route, primary_host, replica_host in routes:
-                rows.append({"component": name, "host": primary_host, "port": port, "route": route, "usage": "primary"})
+            routes = [("dynamic", hosts["primary"], hosts["replica"], None)]
+            # Public, private and PrivateLink routes exist only in a project VPC: elsewhere the
+            # dynamic name is public already (aiven-api.md 4.4, 5).
+            if service["project_vpc_id"] and access["public"].get(name):
+                routes.append(("public", hosts["public"], hosts["public_replica"], None))
+            if service["project_vpc_id"] and access["private"].get(name):
+                routes.append(("private", hosts["private"], hosts["private_replica"], None))
+            if service["project_vpc_id"] and access["privatelink"].get(name):
+                for number, connection_id in enumerate(connections, 1):
+                    routes.append(("privatelink", hosts["privatelink_%d" % number],
+                                   hosts["privatelink_%d_replica" % number], connection_id))
+            for route, primary_host, replica_host, connection_id in routes:
+                usages = [("primary", primary_host)]
                 # pgbouncer and friends have no replica DNS name; only the main component and prometheus.
                 if has_replicas and name in (kind["components"][0], "prometheus"):
-                    rows.append({"component": name, "host": replica_host, "port": port, "route": route,
-                                 "usage": "replica"})
+                    usages.append(("replica", replica_host))
+                for usage, host in usages:
+                    row = {"component": name, "host": host, "port": port, "route": route, "usage": usage}
+                    if connection_id:
+                        # [INFERRED] row shape: aiven-api.md 4.2 names the optional key.
+                        row["privatelink_connection_id"] = connection_id
+                    rows.append(row)
         return rows
 
     def _service_view(self, project, service, include_secrets):
@@ -704,7 +796,7 @@ class FakeAiven:
             view["connection_info"][main + "_params"] = [copy.deepcopy(service["service_uri_params"])]
         roles = ["master"] + ["standby"] * (service["node_count"] - 1) if kind["replica_dns"] else None
         view["node_states"] = []
-        for index in range(service["node_count"]):
+        for index in range(service["node_count"] if service["state"] != "POWEROFF" else 0):
             node = {"name": "%s-%d" % (service["service_name"], index + 1), "state": "running",
                     "availability_zone": "europe-west1-%s" % "bcd"[index % 3], "progress_updates": []}
             if roles:
@@ -933,19 +1025,38 @@ class FakeAiven:
             raise ApiError(400, str(exc)) from None
         return {"service": self._service_view(self.projects[body["project"]], service, include_secrets=False)}
 
+    def _sandbox_service_state(self, params, query, body):
+        try:
+            service = self.set_service_state(body.get("project"), body.get("name"), body.get("state"))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return {"service": self._service_view(self.projects[body["project"]], service, include_secrets=False)}
+
+    def _sandbox_privatelink(self, params, query, body):
+        try:
+            connection_id = self.add_privatelink_connection(body.get("project"), body.get("name"),
+                                                            body.get("connection_id"))
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+        return {"connection_id": connection_id, "hosts": self.service_hosts(body["project"], body["name"])}
+
 
 def _parse_service(spec, project):
-    """NAME:TYPE[:NODES][:vpc] -> add_service keyword arguments."""
+    """NAME:TYPE[:NODES][:FLAG...] -> add_service keyword arguments.
+
+    Flags: vpc (in the project VPC), poweroff (state POWEROFF), privatelink (one PrivateLink
+    connection; repeat it for more; needs vpc)."""
     parts = spec.split(":")
     if len(parts) < 2 or not parts[0]:
-        raise argparse.ArgumentTypeError("--service wants NAME:TYPE[:NODES][:vpc], got %r" % spec)
+        raise argparse.ArgumentTypeError("--service wants NAME:TYPE[:NODES][:FLAG...], got %r" % spec)
     flags = parts[3:]
-    if set(flags) - {"vpc"}:
-        raise argparse.ArgumentTypeError("unknown flag in %r (only 'vpc')" % spec)
+    if set(flags) - {"vpc", "poweroff", "privatelink"}:
+        raise argparse.ArgumentTypeError("unknown flag in %r (vpc, poweroff, privatelink)" % spec)
     # One VPC per project, with an id stable across runs so demo output is reproducible.
     vpc_id = str(uuid.uuid5(uuid.NAMESPACE_URL, "sandbox-vpc:" + project)) if "vpc" in flags else None
     return dict(name=parts[0], service_type=parts[1], node_count=int(parts[2]) if len(parts) > 2 and parts[2] else 1,
-                project_vpc_id=vpc_id)
+                project_vpc_id=vpc_id, state="POWEROFF" if "poweroff" in flags else "RUNNING",
+                privatelink=flags.count("privatelink"))
 
 
 def main(argv=None):
@@ -956,7 +1067,8 @@ def main(argv=None):
     parser.add_argument("--domain", default="aiven.test")
     parser.add_argument("--prometheus-port", type=int, default=9273)
     parser.add_argument("--project", default="acme")
-    parser.add_argument("--service", action="append", default=[], metavar="NAME:TYPE[:NODES][:vpc]")
+    parser.add_argument("--service", action="append", default=[], metavar="NAME:TYPE[:NODES][:FLAG...]",
+                        help="FLAG: vpc, poweroff, privatelink (repeatable)")
     parser.add_argument("--ca-file", help="PEM of the project CA (default: a fresh trustme CA)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API request")
     args = parser.parse_args(argv)
@@ -975,7 +1087,8 @@ def main(argv=None):
             parser.error(str(exc))
         services.append({"service_name": service["service_name"], "service_type": service["service_type"],
                          "node_count": service["node_count"], "project_vpc_id": service["project_vpc_id"],
-                         "host": service["service_uri_params"]["host"]})
+                         "state": service["state"], "host": service["service_uri_params"]["host"],
+                         "hosts": fake.service_hosts(args.project, service["service_name"])})
 
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
