@@ -4,9 +4,11 @@ against the fake Aiven API (never from the checkout: only the install dir is on 
 """
 import json
 import pathlib
+import re
 import subprocess
 import sys
 import tarfile
+import urllib.parse
 
 import pytest
 
@@ -20,7 +22,7 @@ BIN = pathlib.Path(sys.executable).parent
 
 # Nothing of these may ship: tests, local environments, caches, build and lint output.
 FORBIDDEN_DIRS = {"tests", ".venv", ".cache", "__pycache__", ".pytest_cache", ".git", ".ansible",
-                  ".config", ".ci", "benchmarks"}
+                  ".config", ".ci", "benchmarks", "tools"}
 FORBIDDEN_SUFFIXES = (".pyc", ".pyo", ".tar.gz", ".retry", ".orig", ".rej", "~")
 # A virtualenv under any name, antsibull-changelog's cache.
 FORBIDDEN_NAMES = {"pyvenv.cfg", ".plugin-cache.yaml"}
@@ -91,6 +93,26 @@ def test_tarball_carries_the_licence_text(built):
     assert shipped == (REPO / "COPYING").read_bytes()
     assert shipped.startswith(b"                    GNU GENERAL PUBLIC LICENSE\n                       Version 3, 29 June 2007")
     assert manifest["collection_info"]["license"] == ["GPL-3.0-or-later"]
+
+
+# Host names that can never be a real project page (RFC 2606/6761) or only exist on one machine.
+PLACEHOLDER_HOST = re.compile(r"(^|\.)(example(\.(com|net|org))?|invalid|test|localhost|local)$", re.IGNORECASE)
+
+
+def test_galaxy_links_are_real_or_absent(built):
+    """Galaxy shows repository/documentation/issues/homepage as links: each is a real https
+    address that CONTRIBUTING.md names too, or it is not set at all."""
+    with tarfile.open(str(built[0])) as tar:
+        info = json.loads(tar.extractfile("MANIFEST.json").read())["collection_info"]
+    contributing = (REPO / "CONTRIBUTING.md").read_text()
+    for field in ("repository", "documentation", "issues", "homepage"):
+        url = info.get(field)
+        if url is None:
+            continue
+        parsed = urllib.parse.urlsplit(url)
+        assert parsed.scheme == "https" and parsed.hostname, (field, url)
+        assert not PLACEHOLDER_HOST.search(parsed.hostname), "%s is a placeholder: %s" % (field, url)
+        assert url in contributing, "galaxy.yml's %s %s is not in CONTRIBUTING.md" % (field, url)
 
 
 def test_installed_copy_is_what_ansible_uses(built, tmp_path):
