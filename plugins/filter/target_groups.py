@@ -123,9 +123,11 @@ EXAMPLES = r"""
     aiven_groups: >-
       {{ aiven_integration.services
          | aiven_tools.prometheus.target_groups('acme-prod', route='public', discovery='static',
-                                                record_types='both', nameservers=dns_servers) }}
+                                                record_types='both', nameservers=dns_servers,
+                                                dns_port=dns_port) }}
   vars:
     dns_servers: [9.9.9.9, 149.112.112.112]
+    dns_port: 53
   # addresses: ['35.228.10.1:9273', '[2a05:d014::1]:9273']
 
 - name: Through one PrivateLink connection
