@@ -136,9 +136,10 @@ def server_name(host):
 
 def absolute_name(host):
     """The host as an absolute DNS name (trailing dot): no resolv.conf search list applies to
-    it. Prometheus's dns_sd tries every search domain for a relative name first when ndots
-    says so (discovery/dns/dns.go lookupWithSearchPath); a wildcard record in a search domain
-    would then answer for every Aiven name."""
+    it. Prometheus's dns_sd asks for a relative name with each search domain appended, before
+    the name itself unless it has more than ndots dots (discovery/dns/dns.go
+    lookupWithSearchPath over miekg/dns ClientConfig.NameList, which keeps an absolute name
+    alone); a wildcard record in a search domain would then answer for every Aiven name."""
     return server_name(host) + "."
 
 
@@ -203,7 +204,7 @@ def select_rows(service, route, privatelink_connection_id=None):
       ``project_vpc_id`` in the row, as service_info gives it) without public rows is left
       out, because its dynamic names resolve to private addresses.
     - ``private``: the private rows, else the dynamic rows (outside a VPC there are no private
-      names; inside one, the dynamic names resolve to the private addresses from the VPC).
+      names; inside one, the dynamic names resolve to the private addresses, aiven-api.md 4.4).
     - ``privatelink``: the privatelink rows of ONE connection, never a fallback (another route
       does not go through the connection). ``privatelink_connection_id`` picks it: a string
       for every service, or a dict {service_name: id}; by default the lowest id in sort order,
