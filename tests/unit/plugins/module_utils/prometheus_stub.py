@@ -28,7 +28,7 @@ class PrometheusStub(object):
         self.reload_successful = 1
         self.pools_failed = 0
         self.requests = []
-        # on_reload(stub) -> (status, body); None means the configuration loads.
+        # on_reload(stub) -> (status, body) or None for 200; unset: the configuration loads.
         self.on_reload = None
         # on_read(stub, path) is called before each GET is answered (to change state over time).
         self.on_read = None
@@ -79,9 +79,11 @@ class PrometheusStub(object):
             if self.flags["web.enable-lifecycle"] != "true":
                 return 403, "text/plain", "Lifecycle API is not enabled."
             self.reloads += 1
-            outcome = self.on_reload(self) if self.on_reload else None
-            if outcome is None:
+            if self.on_reload is None:
                 self.loaded()
+                return 200, "text/plain", ""
+            outcome = self.on_reload(self)  # changes the state itself; None means 200
+            if outcome is None:
                 return 200, "text/plain", ""
             return outcome[0], "text/plain", outcome[1]
         if method != "GET":
