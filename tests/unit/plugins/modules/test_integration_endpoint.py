@@ -8,8 +8,9 @@ import pytest
 from ansible_collections.aiven_tools.prometheus.plugins.modules import integration_endpoint
 from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
     api_args,
-    api_call,
     fail_module,
+    integrate,
+    make_endpoint,
     run_module,
 )
 from sandbox.fake_aiven import running
@@ -36,23 +37,6 @@ def stored(fake):
     return sorted((e["endpoint_type"], e["endpoint_name"], e["user_config"].get("basic_auth_username"),
                    e["user_config"].get("basic_auth_password"))
                   for e in fake.projects["acme"]["endpoints"].values())
-
-
-def make_endpoint(fake, name="prometheus", endpoint_type="prometheus", **user_config):
-    """An endpoint made elsewhere (the console, avn), through the fake's own API; the requests
-    list then shows only what the module sends."""
-    body = {"endpoint_name": name, "endpoint_type": endpoint_type, "user_config": user_config}
-    endpoint = api_call(fake, "POST", "/project/acme/integration_endpoint", body)["service_integration_endpoint"]
-    fake.clear_requests()
-    return endpoint
-
-
-def integrate(fake, endpoint, *services):
-    for service in services:
-        api_call(fake, "POST", "/project/acme/integration",
-                 {"integration_type": "prometheus", "source_service": service,
-                  "dest_endpoint_id": endpoint["endpoint_id"], "user_config": {}})
-    fake.clear_requests()
 
 
 def assert_no_secret(result, *secrets):

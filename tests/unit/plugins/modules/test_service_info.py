@@ -8,6 +8,8 @@ from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils
     api_args,
     api_call,
     fail_module,
+    integrate,
+    make_endpoint,
     run_module,
 )
 from sandbox.fake_aiven import running
@@ -35,13 +37,8 @@ def names(result):
 
 def enable_prometheus(fake, *services):
     """An endpoint and integrations made elsewhere (the console, another run); the endpoint."""
-    endpoint = api_call(fake, "POST", "/project/acme/integration_endpoint",
-                        {"endpoint_name": "prometheus", "endpoint_type": "prometheus", "user_config": {}})
-    endpoint = endpoint["service_integration_endpoint"]
-    for service in services:
-        api_call(fake, "POST", "/project/acme/integration",
-                 {"integration_type": "prometheus", "source_service": service,
-                  "dest_endpoint_id": endpoint["endpoint_id"], "user_config": {}})
+    endpoint = make_endpoint(fake)
+    integrate(fake, endpoint, *services)
     return endpoint
 
 

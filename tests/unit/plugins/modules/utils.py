@@ -123,3 +123,21 @@ def api_call(fake, method, path, body=None):
                                 headers={"Authorization": "aivenv1 " + fake.token})
     response.raise_for_status()
     return response.json()
+
+
+def make_endpoint(fake, name="prometheus", endpoint_type="prometheus", project="acme", **user_config):
+    """A Prometheus endpoint made elsewhere (the console, avn); returns the API's endpoint object.
+    Arrangement is not what a test measures: fake.requests is cleared afterwards."""
+    body = {"endpoint_name": name, "endpoint_type": endpoint_type, "user_config": user_config}
+    endpoint = api_call(fake, "POST", "/project/%s/integration_endpoint" % project, body)
+    fake.clear_requests()
+    return endpoint["service_integration_endpoint"]
+
+
+def integrate(fake, endpoint, *services, project="acme"):
+    """Prometheus integrations from `services` to `endpoint`, made elsewhere; clears fake.requests."""
+    for service in services:
+        api_call(fake, "POST", "/project/%s/integration" % project,
+                 {"integration_type": "prometheus", "source_service": service,
+                  "dest_endpoint_id": endpoint["endpoint_id"], "user_config": {}})
+    fake.clear_requests()
