@@ -2,9 +2,13 @@
 
     from sandbox.dns_server import DNSServer
     dns = DNSServer(records={"pg-orders-acme.aiven.test": ["127.0.0.2", "127.0.0.3"],
-                             "v6.aiven.test": ["::1"]}, host="127.0.0.1", port=0, latency=0.0)
+                             "v6.aiven.test": ["::1"], "*.corp.example": ["127.0.0.9"]},
+                    host="127.0.0.1", port=0, latency=0.0,
+                    extra_listeners=[("127.0.0.1", 53, "NETNS-NAME")])
     dns.start()            # port 0 -> a free port, the SAME port for UDP and TCP
     dns.port
+    dns.listeners                                # [(host, port, netns or None)], first = host/port
+    dns.refresh = callable                       # called before each answer (may set_records)
     dns.set_records({...})                       # replace the zone at runtime (a node dropped)
     dns.servfail_names = {"broken.aiven.test"}   # answer SERVFAIL for these names
     dns.silent = True                            # receive queries but never answer
@@ -13,9 +17,12 @@
 
 Answers follow real authoritative servers: the addresses decide A vs AAAA; an unknown name is
 NXDOMAIN; a known name without records of the asked type is NOERROR with an empty answer
-(dnspython's NoAnswer). `latency` delays every answer (a slow resolver, for the benchmark);
+(dnspython's NoAnswer). A "*.zone" record answers every name under zone that has no records
+of its own (RFC 4592's wildcard, without its finer points). `latency` delays every answer (a slow resolver, for the benchmark);
 each query is handled in its own thread, so concurrent queries overlap as they would on a
-real server.
+real server. `extra_listeners` serve the same zone on more addresses, each optionally inside
+a network namespace (sandbox.netns.call_in: this process keeps the sockets, nothing runs
+inside), so a namespace's 127.0.0.1:53 and the controller's address answer alike.
 
 Command line (foreground, used inside a network namespace on port 53):
     python tests/sandbox/dns_server.py --host 127.0.0.1 --port 53 --records-file F.json
@@ -37,6 +44,14 @@ import sys
 import threading
 
 from dnslib import AAAA, QTYPE, RCODE, RR, A, DNSRecord
+
+try:
+    from sandbox.netns import call_in
+except ImportError:  # run as a script outside the test tree: no namespaces there
+    def call_in(name, function, *args, **kwargs):
+        if name is not None:
+            raise RuntimeError("listening inside a network namespace needs tests/sandbox/netns.py")
+        return function(*args, **kwargs)
 
 Query = collections.namedtuple("Query", "name qtype protocol")
 
@@ -112,14 +127,17 @@ class _Handler(socketserver.BaseRequestHandler):
 
 
 class DNSServer:
-    def __init__(self, records=None, host="127.0.0.1", port=0, latency=0.0, ttl=60):
+    def __init__(self, records=None, host="127.0.0.1", port=0, latency=0.0, ttl=60, extra_listeners=()):
         self.host = host
         self.requested_port = port
         self.port = None
+        self.extra_listeners = [tuple(listener) for listener in extra_listeners]
+        self.listeners = []
         self.latency = latency
         self.ttl = ttl
         self.servfail_names = set()
         self.silent = False
+        self.refresh = None
         self.queries = []
         self.stopped = threading.Event()
         self._lock = threading.Lock()
@@ -133,6 +151,15 @@ class DNSServer:
     def set_records(self, records):
         zone = parse_records(records)
         self._zone = zone  # one assignment: readers see the old zone or the new one
+
+    def _lookup(self, name):
+        entry = self._zone.get(name)
+        labels = name.split(".")
+        for index in range(1, len(labels)):
+            if entry is not None:
+                break
+            entry = self._zone.get("*." + ".".join(labels[index:]))
+        return entry
 
     def queries_for(self, name, qtype=None, protocol=None):
         name = _norm(name)
@@ -157,9 +184,11 @@ class DNSServer:
                 return None
             if self.latency:
                 self.stopped.wait(self.latency)
+            if self.refresh is not None:
+                self.refresh()
             reply = request.reply()  # copies id and question; sets QR, AA, RA
             servfail = {_norm(n) for n in self.servfail_names}
-            entry = self._zone.get(name)
+            entry = self._lookup(name)
             if name in servfail:
                 reply.header.rcode = RCODE.SERVFAIL
             elif entry is None:
@@ -174,16 +203,17 @@ class DNSServer:
                 self._inflight -= 1
 
     # -- lifecycle -----------------------------------------------------------------------
-    def _bind(self):
-        udp_cls = _server_class(_UDPServer, self.host)
-        tcp_cls = _server_class(_TCPServer, self.host)
-        attempts = 1 if self.requested_port else 50
+    @staticmethod
+    def _bind(host, requested_port):
+        udp_cls = _server_class(_UDPServer, host)
+        tcp_cls = _server_class(_TCPServer, host)
+        attempts = 1 if requested_port else 50
         last_error = None
         for dummy in range(attempts):
-            udp = udp_cls((self.host, self.requested_port), _Handler)
+            udp = udp_cls((host, requested_port), _Handler)
             port = udp.server_address[1]
             try:
-                tcp = tcp_cls((self.host, port), _Handler)
+                tcp = tcp_cls((host, port), _Handler)
             except OSError as exc:  # the kernel's free UDP port is taken for TCP: try another
                 udp.server_close()
                 last_error = exc
@@ -197,13 +227,20 @@ class DNSServer:
         if self._servers:
             raise RuntimeError("DNSServer already started")
         self.stopped.clear()
-        udp, tcp, self.port = self._bind()
-        for server in (udp, tcp):
-            server.dns_owner = self
-            thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                      name="dns-%s-%d" % (server.socket_type, self.port), daemon=True)
-            thread.start()
-            self._servers.append((server, thread))
+        try:
+            for host, port, netns in [(self.host, self.requested_port, None)] + self.extra_listeners:
+                udp, tcp, port = call_in(netns, self._bind, host, port)
+                self.listeners.append((host, port, netns))
+                for server in (udp, tcp):
+                    server.dns_owner = self
+                    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                              name="dns-%s-%d" % (server.socket_type, port), daemon=True)
+                    thread.start()
+                    self._servers.append((server, thread))
+        except BaseException:
+            self.stop()
+            raise
+        self.port = self.listeners[0][1]
         return self
 
     def stop(self):
@@ -213,6 +250,7 @@ class DNSServer:
             server.server_close()
             thread.join(5)
         self._servers = []
+        self.listeners = []
 
     def __enter__(self):
         return self.start()

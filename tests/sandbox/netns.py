@@ -10,17 +10,32 @@ only). The machine's own /etc/resolv.conf is never touched.
         ns.run(["getent", "ahostsv4", "svc.aiven.test"])   # subprocess.run, text, captured
         ns.exec_argv(["ansible-playbook", ...])             # argv for your own runner
 
+A process can also hold sockets inside a namespace without running there: `call_in(name, fn)`
+calls fn in a thread that joined the namespace, and every socket fn creates stays in that
+namespace for its whole life, whichever thread uses it later. The sandbox serves its nodes and
+DNS inside a namespace that way, and `Forwarder` makes a port inside reachable from outside:
+
+    sock = call_in(ns.name, socket.create_server, ("127.0.0.1", 53))
+    with Forwarder(ns.name, ("127.0.0.1", 9090)) as fwd:   # fwd.address: ("127.0.0.1", port) here
+    Forwarder(ns.name, ("127.0.0.1", 0))                    # inside: the same port as outside
+        ...
+
 Each instance has a unique name (pid + random: parallel test workers never collide). Leaving
 the block kills every process in the namespace (`ip netns pids`, which also finds Ansible's
 workers that started sessions of their own), deletes the namespace and /etc/netns/NAME.
 Namespaces left behind by a killed test run (their creating pid is gone) are removed by the
 next NetNS. Needs root and `ip netns`; otherwise the test is skipped with the reason.
 """
+import ctypes
+import ipaddress
 import os
 import re
 import shutil
 import signal
+import socket
+import socketserver
 import subprocess
+import threading
 import time
 import uuid
 
@@ -29,6 +44,8 @@ NETNS_ETC = "/etc/netns"
 # glibc's AI_ADDRCONFIG ignores loopback addresses: with only 127.0.0.1 on lo, getaddrinfo
 # (getent ahostsv4, many clients) returns nothing. A documentation address on lo fixes that.
 ADDRCONFIG_ADDRESS = "192.0.2.1/32"
+NETNS_RUN = "/var/run/netns"  # where `ip netns add` mounts each namespace
+CLONE_NEWNET = 0x40000000
 
 
 class NetNSUnavailable(RuntimeError):
@@ -75,11 +92,128 @@ def remove_stale():
             NetNS(name=name, _stale=True).close()
 
 
+def _setns(name):
+    fd = os.open(os.path.join(NETNS_RUN, name), os.O_RDONLY)
+    try:
+        if hasattr(os, "setns"):  # Python 3.12+
+            os.setns(fd, CLONE_NEWNET)
+            return
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, "setns(%s): %s" % (name, os.strerror(code)))
+    finally:
+        os.close(fd)
+
+
+def call_in(name, function, *args, **kwargs):
+    """function(*args, **kwargs) inside network namespace `name` (None: right here).
+
+    setns() moves only the calling thread, so a short-lived thread joins the namespace, calls
+    `function` and ends; its return value (sockets created there stay in the namespace) or its
+    exception comes back to the caller."""
+    if name is None:
+        return function(*args, **kwargs)
+    outcome = {}
+
+    def joined():
+        try:
+            _setns(name)
+            outcome["value"] = function(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=joined, name="netns-%s" % name, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+class _ForwardServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class _ForwardHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        forwarder = self.server.forwarder
+        try:
+            upstream = call_in(forwarder.netns, socket.create_connection, forwarder.target, timeout=10)
+        except OSError:
+            return  # nothing listens inside yet: the client sees the connection close
+        upstream.settimeout(None)
+        back = threading.Thread(target=_pump, args=(upstream, self.request), daemon=True)
+        back.start()
+        _pump(self.request, upstream)
+        back.join()
+        upstream.close()
+
+
+def _pump(source, sink):
+    try:
+        while True:
+            data = source.recv(65536)
+            if not data:
+                break
+            sink.sendall(data)
+    except OSError:
+        pass
+    try:
+        sink.shutdown(socket.SHUT_WR)  # the other side sees EOF, as without the forwarder
+    except OSError:
+        pass
+
+
+class Forwarder:
+    """TCP from `listen` (host, port) of this process's namespace to `target` inside `netns`.
+
+    listen port 0 -> a free one; read `.address` after start(). target port 0 -> the listening
+    port (a fresh namespace has every port free, so the same number works on both sides)."""
+
+    def __init__(self, netns, target, listen=("127.0.0.1", 0)):
+        self.netns = netns
+        self.target = tuple(target)
+        self.listen = tuple(listen)
+        self.address = None
+        self._server = None
+        self._thread = None
+
+    def start(self):
+        self._server = _ForwardServer(self.listen, _ForwardHandler)
+        self._server.forwarder = self
+        self.address = self._server.server_address[:2]
+        if not self.target[1]:
+            self.target = (self.target[0], self.address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="forward-%s-%d" % self.address, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
 class NetNS:
+    """`resolv_lines` go into the namespace's resolv.conf after the nameserver (search, options);
+    `extra_addresses` ("addr/len", IPv4 or IPv6) go on its lo."""
+
     def __init__(self, resolv_nameserver="127.0.0.1", name=None, skip=True,
-                 extra_addresses=(ADDRCONFIG_ADDRESS,), _stale=False):
+                 extra_addresses=(ADDRCONFIG_ADDRESS,), resolv_lines=(), _stale=False):
         self.name = name or "%s%d-%s" % (PREFIX, os.getpid(), uuid.uuid4().hex[:8])
         self.resolv_nameserver = resolv_nameserver
+        self.resolv_lines = list(resolv_lines)
         self.skip = skip
         self.extra_addresses = tuple(extra_addresses)
         self.etc_dir = os.path.join(NETNS_ETC, self.name)
@@ -97,12 +231,14 @@ class NetNS:
         try:
             _ip("-n", self.name, "link", "set", "lo", "up")
             for address in self.extra_addresses:
-                _ip("-n", self.name, "addr", "add", address, "dev", "lo")
+                self.add_address(address)
             os.makedirs(self.etc_dir, exist_ok=True)
             with open(os.path.join(self.etc_dir, "resolv.conf"), "w") as handle:
                 handle.write("# written by tests/sandbox/netns.py for namespace %s\n" % self.name)
                 if self.resolv_nameserver:
                     handle.write("nameserver %s\n" % self.resolv_nameserver)
+                for line in self.resolv_lines:
+                    handle.write(line.rstrip("\n") + "\n")
         except Exception:
             self.close()
             raise
@@ -120,9 +256,26 @@ class NetNS:
     def __exit__(self, *exc):
         self.close()
 
+    @property
+    def resolv_conf(self):
+        """The file `ip netns exec` shows its processes as /etc/resolv.conf."""
+        return os.path.join(self.etc_dir, "resolv.conf")
+
+    def add_address(self, address):
+        """Put "addr[/len]" on the namespace's lo (IPv6: no duplicate address detection, so it
+        is usable at once instead of "tentative" for a second)."""
+        interface = ipaddress.ip_interface(address)
+        extra = ["nodad"] if interface.version == 6 else []
+        _ip("-n", self.name, "addr", "add", str(interface), "dev", "lo", *extra)
+
+    def call(self, function, *args, **kwargs):
+        """call_in(this namespace, ...)."""
+        return call_in(self.name, function, *args, **kwargs)
+
     def pids(self):
+        """Processes inside; never this one (it may hold sockets there through call_in)."""
         proc = _ip("netns", "pids", self.name, check=False)
-        return [int(p) for p in proc.stdout.split() if p.isdigit()]
+        return [int(p) for p in proc.stdout.split() if p.isdigit() and int(p) != os.getpid()]
 
     def _signal_all(self, sig):
         for pid in self.pids():

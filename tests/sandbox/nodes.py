@@ -3,21 +3,34 @@
 Aiven's node certificates name the service host, not the node IPs, so a Prometheus that
 scrapes per-IP targets must set `tls_config.server_name`. These nodes reproduce that: the
 certificate's SAN holds ONLY the DNS names given (no IP SANs), signed by a per-test project CA.
+
+    AivenNode(ca, ["pg-orders-acme.aiven.test"], ip="127.0.0.2" or "fd00::2", port=0,
+              username="prom", password="secret", node_name=None, service=None, netns=None)
+
+`netns` names a network namespace to listen in (the process stays here; see sandbox.netns);
+`service` is the `service` label of its metrics (default: the first DNS name).
+`set_dns_names(names)` reissues the certificate for the next handshakes; `refresh`, when set,
+is called with the client's SNI name at each handshake, before the certificate is chosen (the
+sandbox brings the names up to date there).
 """
 import base64
 import hmac
 import http.server
+import socket
+import socketserver
 import ssl
 import threading
 
 import trustme
 
+from .netns import call_in
+
 
 class ProjectCA(object):
     """A project CA (trustme). `.pem` is the CA certificate as text, like Aiven's project CA."""
 
-    def __init__(self):
-        self._ca = trustme.CA(organization_name="aiven-sandbox-project")
+    def __init__(self, organization_name="aiven-sandbox-project"):
+        self._ca = trustme.CA(organization_name=organization_name)
 
     @property
     def pem(self):
@@ -63,6 +76,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._send(200, node.metrics_text())
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def server_bind(self):
+        # HTTPServer's own server_bind asks reverse DNS for the address (getfqdn): a wait on
+        # the machine's resolver that a node never needs, unreachable from inside a namespace.
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 class AivenNode(object):
     """One node: HTTPS on (ip, port), basic auth, /metrics naming the node.
 
@@ -70,7 +97,7 @@ class AivenNode(object):
     """
 
     def __init__(self, ca, dns_names, ip="127.0.0.2", port=0, username="prom", password="secret",
-                 node_name=None):
+                 node_name=None, service=None, netns=None):
         self.ca = ca
         self.dns_names = list(dns_names)
         self.ip = ip
@@ -78,13 +105,18 @@ class AivenNode(object):
         self.username = username
         self.password = password
         self.node_name = node_name or "%s-%s" % (self.dns_names[0], ip)
+        self.service = service or self.dns_names[0]
+        self.netns = netns
         self.requests = self.scrapes = self.unauthorized = 0
+        self.refresh = None
+        self._context = None
         self._server = None
         self._thread = None
 
     @property
     def address(self):
-        return "%s:%d" % (self.ip, self.port)
+        """host:port as Prometheus writes a target ([v6]:port for IPv6)."""
+        return ("[%s]:%d" if ":" in self.ip else "%s:%d") % (self.ip, self.port)
 
     def metrics_text(self):
         return (
@@ -93,14 +125,32 @@ class AivenNode(object):
             'aiven_sandbox_node_info{node="%s",service="%s"} 1\n'
             "# HELP aiven_sandbox_scrapes_total Scrapes served by this node.\n"
             "# TYPE aiven_sandbox_scrapes_total counter\n"
-            "aiven_sandbox_scrapes_total %d\n" % (self.node_name, self.dns_names[0], self.scrapes)
+            "aiven_sandbox_scrapes_total %d\n" % (self.node_name, self.service, self.scrapes)
         )
 
-    def start(self):
+    def _new_context(self):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ca.issue(self.dns_names).configure_cert(context)
-        server = http.server.ThreadingHTTPServer((self.ip, self.port), _Handler)
-        server.daemon_threads = True
+        return context
+
+    def set_dns_names(self, dns_names):
+        """Serve a certificate for `dns_names` from the next handshake on."""
+        self.dns_names = list(dns_names)
+        if self._context is not None:
+            self._context = self._new_context()
+
+    def _on_server_name(self, sslobj, server_name, listening_context):
+        if self.refresh is not None:
+            self.refresh(server_name)
+        if sslobj.context is not self._context:
+            sslobj.context = self._context  # the connection's certificate: the current one
+
+    def start(self):
+        # Each handshake switches to the current context once set_dns_names has replaced it.
+        context = self._context = self._new_context()
+        context.sni_callback = self._on_server_name
+        server_class = _Server6 if ":" in self.ip else _Server
+        server = call_in(self.netns, server_class, (self.ip, self.port), _Handler)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         server.node = self
         self._server = server

@@ -3,12 +3,25 @@ import socket
 import time
 
 
-def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM):
-    """A port nothing listens on right now (the kernel picks it)."""
+def _bindable(host, port, kind):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, kind) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return None
         return sock.getsockname()[1]
+
+
+def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM, also=()):
+    """A port nothing listens on right now (the kernel picks it), on `host` and every `also` host."""
+    for _attempt in range(50):
+        port = _bindable(host, 0, kind)
+        if port is None:
+            raise OSError("cannot bind a port on %s" % host)
+        if all(_bindable(other, port, kind) for other in also):
+            return port
+    raise OSError("no port free on all of %s" % ", ".join([host] + list(also)))
 
 
 def wait_until(predicate, timeout, what, interval=0.05):
