@@ -4,13 +4,15 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from sandbox import netns as netns_module
-from sandbox.netns import NetNS
+from sandbox.netns import Forwarder, NetNS
 from sandbox.util import wait_until
 
 pytestmark = pytest.mark.netns
@@ -133,3 +135,36 @@ def test_skips_with_a_reason_when_not_root(monkeypatch):
             pass
     with pytest.raises(netns_module.NetNSUnavailable, match="need root"):
         NetNS(skip=False).__enter__()
+
+
+def test_sockets_made_inside_stay_inside_and_the_forwarder_reaches_them():
+    """call_in: a listener this process creates inside is not reachable outside on the same
+    address; Forwarder carries a conversation to it both ways; resolv_lines and IPv6 addresses
+    (usable at once, no DAD wait) land in the namespace."""
+    with NetNS(resolv_lines=["search corp.example", "options ndots:5"], extra_addresses=("fd00:5::7",)) as ns:
+        with open(ns.resolv_conf) as handle:
+            assert handle.read().splitlines()[1:] == ["nameserver 127.0.0.1", "search corp.example", "options ndots:5"]
+        listener = ns.call(socket.create_server, ("fd00:5::7", 0), family=socket.AF_INET6)
+        port = listener.getsockname()[1]
+        with pytest.raises(OSError):  # outside, that address does not exist
+            socket.create_connection(("fd00:5::7", port), timeout=2)
+
+        def echo_once():
+            conn, _ = listener.accept()
+            with conn:
+                conn.sendall(b"inside heard " + conn.recv(100))
+        server = threading.Thread(target=echo_once, daemon=True)
+        server.start()
+        with Forwarder(ns.name, ("fd00:5::7", port)) as forwarder:
+            with socket.create_connection(forwarder.address, timeout=5) as client:
+                client.sendall(b"hello")
+                client.shutdown(socket.SHUT_WR)
+                reply = b""
+                while True:
+                    chunk = client.recv(100)
+                    if not chunk:
+                        break
+                    reply += chunk
+        server.join(5)
+        listener.close()
+        assert reply == b"inside heard hello"

@@ -16,7 +16,6 @@ import sys
 import dns.resolver
 import pytest
 
-from sandbox import sandbox as sandbox_module
 from sandbox.netns import NetNS, unavailable_reason
 from sandbox.prometheus import missing_reason, versions
 from sandbox.sandbox import Sandbox, is_replica_key
@@ -99,22 +98,13 @@ def instances(targets):
 
 # -- every name the fake gives a service ---------------------------------------------------------
 
-def test_every_name_resolves_to_its_nodes_and_is_on_their_certificates(boxes, monkeypatch):
-    """Whatever keys service_hosts() has (here two more than today's, as PrivateLink adds), each
-    name resolves (replica names to the standbys) and the nodes' certificates carry it; names
-    that appear while the sandbox runs follow at the next query or handshake; a powered-off
-    service's names are NXDOMAIN until it runs again."""
-    extra = {}
-    original = sandbox_module.Sandbox.service_hosts
-
-    def more_names(self, service):
-        hosts = dict(original(self, service))
-        hosts.update({key: key.replace("_", "-") + "-" + hosts["primary"] for key in extra.get(service, [])})
-        return hosts
-    monkeypatch.setattr(sandbox_module.Sandbox, "service_hosts", more_names)
-    extra["pg-orders"] = ["privatelink_1", "privatelink_1_replica"]
-    box = boxes(services=[("pg-orders", "pg", 3, "vpc"), ("kafka-events", "kafka", 2), ("pg-single", "pg", 1)],
-                prometheus_count=0)
+def test_every_name_resolves_to_its_nodes_and_is_on_their_certificates(boxes):
+    """Every name service_hosts() gives (PrivateLink's included) resolves, replica names to the
+    standbys, and the nodes' certificates carry it; a PrivateLink connection added while the
+    sandbox runs is named at the next query or handshake; a powered-off service's names are
+    NXDOMAIN until it runs again."""
+    box = boxes(services=[("pg-orders", "pg", 3, "vpc", "privatelink"), ("kafka-events", "kafka", 2, "vpc"),
+                          ("pg-single", "pg", 1)], prometheus_count=0)
     pg, kafka, single = box.nodes["pg-orders"], box.nodes["kafka-events"], box.nodes["pg-single"]
 
     hosts = box.service_hosts("pg-orders")
@@ -133,14 +123,17 @@ def test_every_name_resolves_to_its_nodes_and_is_on_their_certificates(boxes, mo
     assert resolve(box, box.service_host("pg-single", "replica")) == "NXDOMAIN"  # no standby, no name
     assert resolve(box, box.service_host("pg-single")) == [single[0].ip]
 
-    extra["kafka-events"] = ["privatelink_1"]  # a name the fake lists from now on
-    later = "privatelink-1-kafka-events-acme.aiven.test"
-    assert later in certificate_names(box, kafka[1], later)  # the handshake brings it up to date
+    before = box.service_hosts("kafka-events")
+    box.fake.add_privatelink_connection(box.project, "kafka-events")
+    later, = [name for key, name in box.service_hosts("kafka-events").items()
+              if key not in before and not is_replica_key(key)]  # kafka has no standby to name
+    assert later.startswith("privatelink-")
+    assert later in certificate_names(box, kafka[1], later)  # the handshake brought it up to date
     assert resolve(box, later) == sorted(node.ip for node in kafka)
 
-    box.fake.projects[box.project]["services"]["kafka-events"]["state"] = "POWEROFF"
+    box.fake.set_service_state(box.project, "kafka-events", "POWEROFF")
     assert resolve(box, box.service_host("kafka-events")) == "NXDOMAIN"
-    box.fake.projects[box.project]["services"]["kafka-events"]["state"] = "RUNNING"
+    box.fake.set_service_state(box.project, "kafka-events", "RUNNING")
     assert resolve(box, box.service_host("kafka-events")) == sorted(node.ip for node in kafka)
 
 
