@@ -35,6 +35,7 @@ __metaclass__ = type
 import collections
 import hashlib
 import ipaddress
+import math
 import re
 
 from collections.abc import Mapping
@@ -103,7 +104,7 @@ def to_seconds(value, option):
         seconds = float(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         seconds = None
-    if seconds is None or not seconds > 0:
+    if seconds is None or math.isnan(seconds) or seconds <= 0:
         raise ScrapeJobsError("%s: %r is not a positive number of seconds" % (option, value))
     return seconds
 

@@ -77,8 +77,8 @@ def test_select_rows_nothing_to_scrape_says_why(svc, route, reason):
 
 
 def test_unknown_privatelink_id_names_the_service_and_its_ids():
-    with pytest.raises(S.ScrapeJobsError, match=r"^service pg-x has no PrivateLink connection plc-c; "
-                                                 r"its privatelink_connection_id values: plc-a, plc-b$"):
+    message = r"^service pg-x has no PrivateLink connection plc-c; its privatelink_connection_id values: plc-a, plc-b$"
+    with pytest.raises(S.ScrapeJobsError, match=message):
         S.select_rows(service(LINK_ROWS), "privatelink", "plc-c")
 
 
@@ -427,8 +427,8 @@ def test_job_names(groups, prefix, names):
 
 
 def test_job_names_colliding_across_services_are_refused():
-    with pytest.raises(S.ScrapeJobsError, match="^services pg-x and pg-x-replica would both get the job name "
-                                                 "aiven-acme-pg-x-replica;"):
+    message = "^services pg-x and pg-x-replica would both get the job name aiven-acme-pg-x-replica;"
+    with pytest.raises(S.ScrapeJobsError, match=message):
         S.job_names([group("pg-x"), group("pg-x", "replica"), group("pg-x-replica")], "acme", "aiven-")
 
 
