@@ -53,8 +53,7 @@ def test_create_then_idempotent(fake):
     assert result["changed"] is True
     endpoint = result["endpoint"]
     assert endpoint["id"] in fake.projects["acme"]["endpoints"]
-    assert {k: endpoint[k] for k in ("name", "username", "port")} == {"name": "prometheus", "username": USER,
-                                                                       "port": 9273}
+    assert (endpoint["name"], endpoint["username"], endpoint["port"]) == ("prometheus", USER, 9273)
     assert "password" not in endpoint
     assert result["diff"]["before"] == {}
     assert result["diff"]["after"] == {"id": endpoint["id"], "name": "prometheus", "username": USER, "port": 9273}
