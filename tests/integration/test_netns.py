@@ -150,7 +150,7 @@ def test_sockets_made_inside_stay_inside_and_the_forwarder_reaches_them():
             socket.create_connection(("fd00:5::7", port), timeout=2)
 
         def echo_once():
-            conn, _ = listener.accept()
+            conn = listener.accept()[0]
             with conn:
                 conn.sendall(b"inside heard " + conn.recv(100))
         server = threading.Thread(target=echo_once, daemon=True)

@@ -199,6 +199,7 @@ class Sandbox(object):
         specs = [_service_spec(s) for s in (DEFAULT_SERVICES if services is None else services)]
         self.services = [service for service, _flags in specs]
         self.service_flags = {service[0]: flags for service, flags in specs}
+        self._types = {service[0]: service[1] for service, _flags in specs}
         self.prometheus_version = prometheus_version
         self.prometheus_count = int(prometheus_count)
         self.config_template = DEFAULT_CONFIG if config_template is None else config_template
@@ -238,7 +239,7 @@ class Sandbox(object):
         self.ip_prefix = None
         self.resolv_conf = None
         self._ips = {}  # service name -> [node IP], the primary first
-        self._layout = None
+        self._state = None  # what sync() last brought DNS and certificates to
         self._sync_lock = threading.Lock()
 
     # ----- lifecycle -----
@@ -300,8 +301,8 @@ class Sandbox(object):
                     self.ns.add_address(ip)
             else:
                 self._ips[name] = ["::1"]
-        records, certificates = self._current_layout()
-        self._layout = (records, certificates)
+        self._state = self._fake_state()
+        records, certificates = self._layout(self._state)
         for name, _type, _nodes, _vpc in self.services:
             self.nodes[name] = []
             for index, ip in enumerate(self._ips[name]):
@@ -329,17 +330,20 @@ class Sandbox(object):
         for index in range(self.prometheus_count):
             self._start_prometheus(binaries, index)
 
-    def _current_layout(self):
-        """({name: [ip, ...]} for the DNS, {service: [[certificate names of node i], ...]}) from
-        the names the fake gives each service now."""
+    def _fake_state(self):
+        """What DNS and certificates follow: ((service, state, ((key, host), ...)), ...)."""
+        with self.fake._lock:
+            stored = self.fake.projects[self.project]["services"]
+            return tuple((name, stored[name]["state"], tuple(self.service_hosts(name).items()))
+                         for name, _type, _nodes, _vpc in self.services)
+
+    def _layout(self, state):
+        """({name: [ip, ...]} for the DNS, {service: [[certificate names of node i], ...]})."""
         records, certificates = {}, {}
-        for name, service_type, _nodes, _vpc in self.services:
-            service_records, certificates[name] = service_layout(
-                self.service_hosts(name), self._ips[name], SERVICE_TYPES[service_type]["replica_dns"],
-                self.cert_names)
-            with self.fake._lock:
-                powered_off = self.fake.projects[self.project]["services"][name]["state"] == "POWEROFF"
-            if not powered_off:
+        for name, power, hosts in state:
+            service_records, certificates[name] = service_layout(dict(hosts), self._ips[name],
+                                                                 self._replica_dns(name), self.cert_names)
+            if power != "POWEROFF":  # no nodes, no addresses
                 records.update(service_records)
         if self.search_domain:
             records["*." + self.search_domain] = [self.ip_prefix + str(DECOY_HOST)]
@@ -350,17 +354,17 @@ class Sandbox(object):
         PrivateLink connection added, a service powered off or on). The DNS server calls it before
         each answer and each node at each TLS handshake, so a test never has to."""
         with self._sync_lock:
-            layout = self._current_layout()
-            if layout == self._layout:
+            state = self._fake_state()
+            if state == self._state:  # the usual case: cheap, as it runs on every DNS query
                 return
-            records, certificates = layout
+            records, certificates = self._layout(state)
             if self.dns is not None:
                 self.dns.set_records(records)
             for name, nodes in self.nodes.items():
                 for node, names in zip(nodes, certificates[name]):
                     if names != node.dns_names:
                         node.set_dns_names(names)
-            self._layout = layout
+            self._state = state
 
     def _start_prometheus(self, binaries, index):
         name = "prometheus-%d" % (index + 1)
@@ -425,7 +429,7 @@ class Sandbox(object):
         """The part of service_hosts() the DNS answers while the service runs (replica names only
         with standbys)."""
         hosts = self.service_hosts(service)
-        records = service_layout(hosts, self._ips[service], self._has_standbys(service))[0]
+        records = service_layout(hosts, self._ips[service], self._replica_dns(service))[0]
         return {key: host for key, host in hosts.items() if host in records}
 
     def service_host(self, service, which="primary"):
@@ -435,9 +439,8 @@ class Sandbox(object):
         """The job the role writes for `service` (role default job name prefix)."""
         return "aiven-%s-%s" % (self.project, service)
 
-    def _has_standbys(self, service):
-        kind = dict((s[0], s[1]) for s in self.services)[service]
-        return SERVICE_TYPES[kind]["replica_dns"] and len(self._ips[service]) >= 2
+    def _replica_dns(self, service):
+        return SERVICE_TYPES[self._types[service]]["replica_dns"]
 
     def node_count(self, service=None):
         if service is not None:
@@ -535,7 +538,7 @@ class Sandbox(object):
             "discoveries": self.discoveries,
             "services": {name: [n.address for n in nodes] for name, nodes in self.nodes.items()},
             "hosts": {name: self.dns_hosts(name) for name in self.nodes},
-            "nodes": {name: [{"address": n.address, "role": "standby" if index and self._has_standbys(name)
+            "nodes": {name: [{"address": n.address, "role": "standby" if index and self._replica_dns(name)
                               else "primary", "certificate_names": n.dns_names} for index, n in enumerate(nodes)]
                       for name, nodes in self.nodes.items()},
             "options": {"cert_names": self.cert_names, "prometheus_dns": self.prometheus_dns,
