@@ -29,8 +29,10 @@ test: setup
 	$(BIN)/python -m pytest -n 2 tests
 	$(MAKE) --no-print-directory sanity lint
 
+# Seconds, no sandbox: the slowest five are printed so a unit test that grows into an
+# integration test (a subprocess, a real server, a wait) shows up here.
 unit: venv
-	$(BIN)/python -m pytest -q tests/unit
+	$(BIN)/python -m pytest -q --durations=5 tests/unit
 
 # ansible-test only runs from an ansible_collections/NS/NAME tree and lists files through git.
 # The tree is a copy of what git would list here (tracked + untracked-not-ignored, as edited now),
