@@ -49,16 +49,40 @@ DEFAULT_API_URL = "https://api.aiven.io"
 USERNAME_RE = re.compile(r"^[a-z0-9\-@_]{5,32}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 256
 
-# Service types whose user_config has public_access.prometheus (aiven-api.md 5, Aiven's
-# go-api-schemas). Checked before any write so a bad type fails the whole call up front; the
-# API's own 400 stays the authority for types added later.
-PUBLIC_ACCESS_PROMETHEUS_TYPES = frozenset(
+# The access flags of port 9273: user_config.<flag>_access.prometheus (aiven-api.md 4.4, 5).
+# public: reach a VPC service from the internet; private: a name that always resolves to private
+# IPs; privatelink: AWS/Azure/Google private connections (one component set per connection).
+PROMETHEUS_ACCESS = ("public", "private", "privatelink")
+
+# Service types whose user_config schema has each flag (aiven-api.md 5, Aiven's go-api-schemas):
+# flink has only privatelink; grafana, kafka_mirrormaker and thanos have none. Checked before any
+# write so an unsupported type fails the whole call up front; the API's own 400 stays the
+# authority for types added later.
+_ALL_ACCESS_TYPES = frozenset(
     ["clickhouse", "dragonfly", "kafka", "kafka_connect", "mysql", "opensearch", "pg", "valkey"]
 )
+PROMETHEUS_ACCESS_TYPES = {
+    "public": _ALL_ACCESS_TYPES,
+    "private": _ALL_ACCESS_TYPES,
+    "privatelink": _ALL_ACCESS_TYPES | frozenset(["flink"]),
+}
+PUBLIC_ACCESS_PROMETHEUS_TYPES = PROMETHEUS_ACCESS_TYPES["public"]
 
-# Statuses worth another try (aiven-api.md 7.2): the request did not take effect or the API
-# asked us to slow down. 500 is not here: a persistent server error should fail fast.
-RETRY_STATUSES = frozenset([408, 429, 502, 503, 504])
+# Statuses worth another try, as Aiven's Go clients retry them (aiven-api.md 7.2): 408, 429 and
+# every 5xx (501 by Aiven's own rule). A write may have taken effect before its error answer, so
+# request() never re-sends a POST without first reading whether it did.
+RETRY_STATUSES = frozenset([408, 429])
+
+# POST right after a service was created can 404 for a moment (aiven-api.md 7.1, GEN retries it).
+_SERVICE_LAG_RE = re.compile(r"Service \S+ does not exist")
+
+
+def _retryable(method, status, message):
+    if status in RETRY_STATUSES or 500 <= status <= 599:
+        return True
+    if status == 417 and method == "DELETE":  # a dependent resource is still pending
+        return True
+    return status == 404 and method == "POST" and bool(_SERVICE_LAG_RE.search(message or ""))
 
 
 def _env_float(name, default):
@@ -153,10 +177,13 @@ def _path(*segments):
 class AivenAPI:
     """Aiven REST API v1 client.
 
-    Retries connection errors and RETRY_STATUSES with exponential backoff (honouring
-    Retry-After), bounded by `max_attempts` and `retry_budget` seconds. A POST is only re-sent
-    after `reconcile` (a read) shows the first attempt did not take effect, so a lost response
-    never becomes a duplicate. Retry knobs follow Aiven's Go client's environment variables.
+    Retries connection errors and the statuses _retryable() names with exponential backoff
+    (honouring Retry-After), bounded by `max_attempts` and `retry_budget` seconds, as Aiven's
+    own Go clients do (aiven-api.md 7.2). Writes are safe to retry: a POST is only re-sent after
+    `reconcile` (a read) shows the first attempt did not take effect, so a lost or failed answer
+    never becomes a duplicate (a POST without `reconcile` is never re-sent); a PUT sends the same
+    values again; a DELETE whose retry finds the object gone counts as done. Retry knobs follow
+    Aiven's Go client's environment variables.
     """
 
     def __init__(self, token, api_url=DEFAULT_API_URL, timeout=30, validate_certs=True,
@@ -209,7 +236,7 @@ class AivenAPI:
         """Send one API call and return the parsed JSON body ({} for an empty one).
 
         `reconcile`: for POSTs, a callable that reads whether the object now exists and returns
-        it (or None). It runs before a POST is re-sent.
+        the answer the POST would have given (or None). It runs before a POST is re-sent.
         """
         url = self.base + path
         started = self.clock()
@@ -227,8 +254,15 @@ class AivenAPI:
             if response is not None:
                 if 200 <= response.status_code < 300:
                     return _json_or_empty(response)
-                if response.status_code not in RETRY_STATUSES:
-                    raise self._error(method, path, response)
+                error = self._error(method, path, response)
+                if method == "DELETE" and attempt > 1 and response.status_code == 404:
+                    return {}  # an earlier attempt took effect before its answer failed
+                if not _retryable(method, response.status_code, error.message):
+                    raise error
+            if method == "POST" and reconcile is None:
+                # Without a way to tell whether it took effect, a POST is never sent twice.
+                raise self._error(method, path, response) if response is not None else AivenAPIError(
+                    method, path, None, failure)
             # Retryable: decide whether there is room for another attempt.
             retry_after = self._retry_after(response)
             delay = self._backoff(attempt, retry_after)
@@ -238,18 +272,19 @@ class AivenAPI:
                     raise self._error(method, path, response, gave_up=attempt)
                 raise AivenAPIError(method, path, None, "%s (gave up after %d attempts)" % (failure, attempt))
             self.sleep(delay)
-            if method == "POST" and reconcile is not None:
+            if method == "POST":
                 existing = reconcile()
                 if existing is not None:
                     return existing
 
-    def _error(self, method, path, response, gave_up=None):
+    @staticmethod
+    def _error(method, path, response, gave_up=None):
         try:
             body = response.json()
         except ValueError:
             body = None
         message = error_message(body, response.reason or "no message")
-        if gave_up:
+        if gave_up and gave_up > 1:
             message += " (gave up after %d attempts)" % gave_up
         return AivenAPIError(method, path, response.status_code, message, error_code(body))
 
@@ -384,16 +419,33 @@ def prometheus_integrations(service, endpoint_id=None):
 
 
 def prometheus_targets(service):
-    """The service's prometheus components as scrape targets (primary and replica rows)."""
+    """The service's prometheus components as scrape targets, one per route and usage.
+
+    Rows of route privatelink carry the connection they belong to (aiven-api.md 4.2); the key
+    is there, null, on the others, so every target has the same shape.
+    """
     return [
-        {"host": c.get("host"), "port": c.get("port"), "route": c.get("route"), "usage": c.get("usage")}
+        {"host": c.get("host"), "port": c.get("port"), "route": c.get("route"), "usage": c.get("usage"),
+         "privatelink_connection_id": c.get("privatelink_connection_id")}
         for c in service.get("components") or []
         if c.get("component") == "prometheus"
     ]
 
 
+def prometheus_access(service):
+    """{public, private, privatelink: bool}: which access flags of port 9273 are on."""
+    user_config = service.get("user_config") or {}
+    return dict((flag, bool((user_config.get(flag + "_access") or {}).get("prometheus")))
+                for flag in PROMETHEUS_ACCESS)
+
+
 def public_access_prometheus(service):
-    return bool(((service.get("user_config") or {}).get("public_access") or {}).get("prometheus"))
+    return prometheus_access(service)["public"]
+
+
+def access_user_config(flags, on=True):
+    """The sparse user_config that sets `flags` (aiven-api.md 5: Aiven merges, send only this)."""
+    return dict((flag + "_access", {"prometheus": on}) for flag in flags)
 
 
 def endpoint_port(endpoint):
@@ -424,6 +476,7 @@ def service_view(service):
         ],
         "tags": service.get("tags") or {},
         "public_access_prometheus": public_access_prometheus(service),
+        "prometheus_access": prometheus_access(service),
         "prometheus_integrations": [
             {"id": i.get("service_integration_id"), "endpoint_id": i.get("dest_endpoint_id"),
              "endpoint_name": i.get("dest_endpoint"), "active": bool(i.get("active")),
@@ -456,7 +509,8 @@ def select_services(services, names=None, query=None):
         try:
             picked = jmespath.search(query, [service_view(s) for s in services])
         except jmespath.exceptions.JMESPathError as exc:
-            raise SelectionError("query %r is not a valid JMESPath expression: %s" % (query, exc))
+            # jmespath's message spans lines (expression, caret): fail_json messages are one line.
+            raise SelectionError("query %r is not a valid JMESPath expression: %s" % (query, " ".join(str(exc).split())))
         if picked is None:
             picked = []
         if not isinstance(picked, list):

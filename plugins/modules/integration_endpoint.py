@@ -19,34 +19,22 @@ description:
   - Finds the endpoint by type C(prometheus) and O(name), and adopts one that already exists.
   - The endpoint holds the basic-auth credentials Prometheus uses to scrape every service of the
     project on port 9273.
+  - Runs where the task runs and needs C(requests) there, so on the controller with
+    C(delegate_to=localhost) and C(run_once=true). O(password_file) is then written on the
+    controller too.
 extends_documentation_fragment:
   - aiven_tools.prometheus.aiven
+  - aiven_tools.prometheus.aiven.endpoint_credentials
   - aiven_tools.prometheus.aiven.attributes
   - ansible.builtin.files
 options:
   name:
     description:
       - Name of the endpoint (at most 40 characters).
+      - The default is the one the role C(aiven_tools.prometheus.prometheus_aiven) and the other
+        modules use, so they all find the same endpoint.
     type: str
-    required: true
-  username:
-    description:
-      - Basic-auth user name Prometheus scrapes with. 5 to 32 characters of lower-case letters,
-        digits, V(-), V(@) and V(_).
-      - If omitted when creating, Aiven generates one.
-    type: str
-  password:
-    description:
-      - Basic-auth password, 8 to 256 characters.
-      - If omitted when creating, Aiven generates one; read it back from RV(endpoint.password).
-    type: str
-  update_password:
-    description:
-      - V(always) sets O(password) on an existing endpoint when it differs.
-      - V(on_create) only uses O(password) when the endpoint is created.
-    type: str
-    choices: [always, on_create]
-    default: always
+    default: prometheus
   state:
     description:
       - V(present) makes sure the endpoint exists with these credentials.
@@ -63,9 +51,12 @@ options:
     default: false
   password_file:
     description:
-      - Also write the endpoint's password to this file (for C(basic_auth.password_file) of a
-        Prometheus on this host), only when its content differs. The password then never
-        appears in the task result.
+      - Also write the endpoint's password to this file where the module runs (for
+        C(basic_auth.password_file) of a Prometheus there), only when its content differs. The
+        password then never appears in the task result.
+      - With C(delegate_to=localhost) that is a file on the controller. For a Prometheus on
+        another host, read the password with O(return_password=true) under C(no_log) and copy
+        it there (see the examples).
       - Created with mode C(0600) unless O(mode) says otherwise; O(owner) and O(group) apply too.
       - Ignored with O(state=absent).
     type: path
@@ -88,10 +79,11 @@ author:
 """
 
 EXAMPLES = r"""
+# The module runs on the controller, which has requests: delegate_to localhost, once per play.
 - name: Make sure the project has a Prometheus endpoint
   aiven_tools.prometheus.integration_endpoint:
     project: acme-prod
-    name: prometheus-scrape
+    name: prometheus
     username: promscraper
     password: "{{ vault_aiven_prometheus_password }}"
   delegate_to: localhost
@@ -100,26 +92,35 @@ EXAMPLES = r"""
 - name: Let Aiven generate the credentials and read them back
   aiven_tools.prometheus.integration_endpoint:
     project: acme-prod
-    name: prometheus-scrape
+    name: prometheus
     return_password: true
   register: prometheus_endpoint
   no_log: true  # the result holds the generated password
   delegate_to: localhost
   run_once: true
 
-- name: Keep the (possibly generated) password in a file only you can read
-  aiven_tools.prometheus.integration_endpoint:
-    project: acme-prod
-    name: prometheus-scrape
-    password_file: /etc/prometheus/aiven-password
+- name: Put the password where Prometheus reads it (on the Prometheus host, which needs no requests)
+  ansible.builtin.copy:
+    content: "{{ prometheus_endpoint.endpoint.password }}\n"
+    dest: /etc/prometheus/aiven-password
     owner: root
     group: prometheus
     mode: "0640"
+  no_log: true
+
+- name: Or keep the password in a file on the controller, for a Prometheus that runs there
+  aiven_tools.prometheus.integration_endpoint:
+    project: acme-prod
+    name: prometheus
+    password_file: "{{ playbook_dir }}/aiven-prometheus-password"
+    mode: "0600"
+  delegate_to: localhost
+  run_once: true
 
 - name: Remove the endpoint and the integrations that use it
   aiven_tools.prometheus.integration_endpoint:
     project: acme-prod
-    name: prometheus-scrape
+    name: prometheus
     state: absent
     force: true
   delegate_to: localhost
@@ -139,7 +140,7 @@ endpoint:
     name:
       description: Endpoint name.
       type: str
-      sample: prometheus-scrape
+      sample: prometheus
     username:
       description: Basic-auth user name.
       type: str
@@ -168,177 +169,49 @@ removed_integrations:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import (
-    PASSWORD_MAX,
-    PASSWORD_MIN,
-    USERNAME_RE,
-    aiven_argument_spec,
-    endpoint_port,
-    is_redacted,
-    prometheus_integrations,
-    run_module,
-)
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.local_file import write_if_different
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _endpoint
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import aiven_argument_spec, run_module
 
 
-def endpoint_view(endpoint, password=None):
-    """The endpoint as this module returns it; `password` only goes out on request (see main)."""
-    user_config = endpoint.get("user_config") or {}
-    secret = user_config.get("basic_auth_password")
-    return {
-        "id": endpoint.get("endpoint_id"),
-        "name": endpoint.get("endpoint_name"),
-        "username": user_config.get("basic_auth_username"),
-        "password": password if is_redacted(secret) else secret,
-        "port": endpoint_port(endpoint),
-    }
-
-
-def diff_view(view):
-    # The diff never shows a password, only whether one is set.
-    shown = dict(view or {})
-    shown.pop("password", None)
-    return shown
-
-
-def public(module, result):
-    """Drop the password from the result unless the task asked for it (return_password)."""
-    endpoint = result.get("endpoint")
-    if endpoint is not None and not module.params["return_password"]:
-        endpoint.pop("password", None)
-    return result
-
-
-def validate_credentials(module):
-    username, password = module.params["username"], module.params["password"]
-    if username is not None and not USERNAME_RE.match(username):
-        module.fail_json(msg="username %r is not valid for Aiven: use 5-32 characters of a-z, 0-9, '-', '@' and '_'"
-                         % username)
-    if password is not None and not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        module.fail_json(msg="password must be %d-%d characters long (it has %d)"
-                         % (PASSWORD_MIN, PASSWORD_MAX, len(password)))
-
-
-def find_one(module, api, project, name):
-    found = api.find_prometheus_endpoints(project, name)
-    if len(found) > 1:
-        module.fail_json(msg="project %s has %d prometheus endpoints named %s (ids %s); remove the extra ones"
-                         % (project, len(found), name, ", ".join(e["endpoint_id"] for e in found)))
-    return found[0] if found else None
-
-
-def ensure_present(module, api):
+def present(module, api):
     params = module.params
-    project, name = params["project"], params["name"]
-    wanted = {}
-    if params["username"] is not None:
-        wanted["basic_auth_username"] = params["username"]
-    if params["password"] is not None:
-        wanted["basic_auth_password"] = params["password"]
-
-    existing = find_one(module, api, project, name)
-    if existing is None:
-        result = {"changed": True, "diff": {"before": {}, "after": diff_view({"name": name, "username": params["username"]})}}
-        if module.check_mode:
-            result["endpoint"] = {"id": None, "name": name, "username": params["username"],
-                                  "password": params["password"], "port": None}
-            return result
-        created = api.create_prometheus_endpoint(project, name, wanted)
-        # Read back with secrets: Aiven generates credentials we did not give (aiven-api.md 2.1).
-        created = api.get_endpoint(project, created["endpoint_id"], include_secrets=True)
-        result["endpoint"] = endpoint_view(created, params["password"])
-        result["diff"]["after"] = diff_view(result["endpoint"])
-        return result
-
-    current = api.get_endpoint(project, existing["endpoint_id"], include_secrets=True)
-    before = endpoint_view(current)
-    update = {}
-    if "basic_auth_username" in wanted and wanted["basic_auth_username"] != before["username"]:
-        update["basic_auth_username"] = wanted["basic_auth_username"]
-    if ("basic_auth_password" in wanted and params["update_password"] == "always"
-            and wanted["basic_auth_password"] != before["password"]):
-        update["basic_auth_password"] = wanted["basic_auth_password"]
-    if not update:
-        return {"changed": False, "endpoint": before}
-
-    after = dict(before, username=update.get("basic_auth_username", before["username"]))
-    if "basic_auth_password" in update:
-        after["password"] = update["basic_auth_password"]
-    diff = {"before": diff_view(before), "after": diff_view(after)}
-    if "basic_auth_password" in update:
-        diff["before"]["password"], diff["after"]["password"] = "(old)", "(new)"
-    if not module.check_mode:
-        # Send both keys: the username and password belong together.
-        user_config = {"basic_auth_username": after["username"], "basic_auth_password": after["password"]}
-        user_config = dict((k, v) for k, v in user_config.items() if v is not None)
-        api.update_endpoint(project, current["endpoint_id"], user_config)
-    return {"changed": True, "endpoint": after, "diff": diff}
-
-
-def write_password_file(module, result):
-    """Put the endpoint's password in password_file, only when it differs; never in the diff."""
-    result["password_file"] = module.params["password_file"]
-    password = result["endpoint"].get("password")
-    if password is None:  # check mode before the endpoint exists: it would be written
-        result["changed"] = True
-        return result
-    written, dummy = write_if_different(module, result["password_file"], to_bytes(password + "\n"), secret=True)
-    result["changed"] = result["changed"] or written
+    result = _endpoint.ensure_present(module, api, params["project"], params["name"])
+    if params["password_file"]:
+        result = _endpoint.write_password_file(module, result, params["password_file"])
+    result["endpoint"] = _endpoint.without_password(result["endpoint"], params["return_password"])
     return result
 
 
-def ensure_absent(module, api):
-    project, name = module.params["project"], module.params["name"]
-    existing = find_one(module, api, project, name)
-    if existing is None:
-        return {"changed": False, "removed_integrations": []}
-    users = []
-    for service in api.list_services(project):
-        for integration in prometheus_integrations(service, existing["endpoint_id"]):
-            users.append((service["service_name"], integration["service_integration_id"]))
-    if users and not module.params["force"]:
-        module.fail_json(msg="endpoint %s is still used by service(s) %s: remove those integrations first "
-                         "(aiven_tools.prometheus.service_integration state=absent) or set force=true"
-                         % (name, ", ".join(sorted(s for s, dummy in users))))
-    if not module.check_mode:
-        for dummy, integration_id in users:
-            api.delete_integration(project, integration_id)
-        api.delete_endpoint(project, existing["endpoint_id"])
-    view = endpoint_view(existing)
-    return {"changed": True, "endpoint": view, "removed_integrations": sorted(s for s, dummy in users),
-            "diff": {"before": diff_view(view), "after": {}}}
+def absent(module, api):
+    params = module.params
+    result = _endpoint.ensure_absent(module, api, params["project"], params["name"], params["force"])
+    if result["endpoint"] is None:
+        del result["endpoint"]
+    else:
+        result["endpoint"] = _endpoint.without_password(result["endpoint"], params["return_password"])
+    return result
 
 
 def main():
     module = AnsibleModule(
         argument_spec=aiven_argument_spec(
-            name=dict(type="str", required=True),
-            username=dict(type="str"),
-            password=dict(type="str", no_log=True),
-            update_password=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
+            name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
             return_password=dict(type="bool", default=False, no_log=False),
             password_file=dict(type="path", no_log=False),
+            **_endpoint.credentials_argument_spec()
         ),
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    if len(module.params["name"]) > 40:
-        module.fail_json(msg="name must be at most 40 characters (Aiven's limit)")
+    _endpoint.check_name(module, "name")
     if module.params["state"] == "present":
-        validate_credentials(module)
-
-        def present(api):
-            result = ensure_present(module, api)
-            if module.params["password_file"]:
-                result = write_password_file(module, result)
-            return public(module, result)
-        run_module(module, present)
+        _endpoint.check_credentials(module)
+        run_module(module, lambda api: present(module, api))
     else:
-        run_module(module, lambda api: public(module, ensure_absent(module, api)))
+        run_module(module, lambda api: absent(module, api))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ description:
     services' Prometheus endpoints on port 9273. Prometheus verifies the targets with it
     (C(tls_config.ca_file)) instead of skipping verification.
   - With O(dest), also writes it to a file, only when the content differs.
+  - Runs where the task runs and needs C(requests) there, so on the controller with
+    C(delegate_to=localhost) and C(run_once=true). O(dest) is then a file on the controller; to
+    put the CA on a Prometheus host, copy RV(certificate) there (see the examples).
 extends_documentation_fragment:
   - aiven_tools.prometheus.aiven
   - aiven_tools.prometheus.aiven.attributes
@@ -24,7 +27,7 @@ extends_documentation_fragment:
 options:
   dest:
     description:
-      - File to write the PEM to. Its directory must exist.
+      - File to write the PEM to, where the module runs. Its directory must exist.
       - Written atomically, and only when the content differs.
     type: path
 seealso:
@@ -36,16 +39,25 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Write the project CA where Prometheus reads it
+# The module runs on the controller, which has requests: delegate_to localhost, once per play.
+- name: Read the project CA
   aiven_tools.prometheus.project_ca:
     project: acme-prod
+  register: aiven_ca
+  delegate_to: localhost
+  run_once: true
+
+- name: Put it where Prometheus reads it (on the Prometheus host, which needs no requests)
+  ansible.builtin.copy:
+    content: "{{ aiven_ca.certificate }}"
     dest: /etc/prometheus/aiven-acme-prod-ca.pem
     mode: "0644"
 
-- name: Only read the PEM
+- name: Or write it on the controller, for a Prometheus that runs there
   aiven_tools.prometheus.project_ca:
     project: acme-prod
-  register: ca
+    dest: "{{ playbook_dir }}/aiven-acme-prod-ca.pem"
+    mode: "0644"
   delegate_to: localhost
   run_once: true
 """
@@ -63,46 +75,16 @@ dest:
   sample: /etc/prometheus/aiven-acme-prod-ca.pem
 """
 
-import ssl
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca, write_ca
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import aiven_argument_spec, run_module
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.local_file import write_if_different
-
-PEM_BEGIN = "-----BEGIN CERTIFICATE-----"
-
-
-def check_pem(pem):
-    """A PEM certificate (or a bundle of them): reject anything else before it reaches a file."""
-    if not isinstance(pem, str) or PEM_BEGIN not in pem:
-        return "the API returned no PEM certificate"
-    for block in pem.split(PEM_BEGIN)[1:]:
-        try:
-            ssl.PEM_cert_to_DER_cert(PEM_BEGIN + block.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
-        except ValueError as exc:
-            return "the API returned a malformed PEM certificate (%s)" % exc
-    return None
 
 
 def fetch(module, api):
-    pem = api.get_project_ca(module.params["project"])
-    problem = check_pem(pem)
-    if problem:
-        module.fail_json(msg=problem)
-    if not pem.endswith("\n"):
-        pem += "\n"
-    result = {"changed": False, "certificate": pem}
-    dest = module.params["dest"]
-    if not dest:
-        return result
-
-    result["dest"] = dest
-    result["changed"], before = write_if_different(module, dest, to_bytes(pem))
-    if before != to_bytes(pem):
-        result["diff"] = {"before": (before or b"").decode("utf-8", "replace"), "after": pem,
-                          "before_header": dest, "after_header": dest}
+    result = {"changed": False, "certificate": read_ca(module, api, module.params["project"])}
+    if module.params["dest"]:
+        result.update(write_ca(module, result["certificate"], module.params["dest"]))
     return result
 
 

@@ -380,6 +380,12 @@ def test_fault_apply_first_500_on_a_create_and_a_delete(fake, api):
     assert fake.projects["acme"]["integrations"] == {}
 
 
+def test_fault_after_lets_the_first_matching_requests_through(fake, api):
+    fake.inject_fault(status=500, times=1, method="GET", path="/kms/ca$", after=2)
+    assert [api("GET", "/kms/ca").status_code for dummy in range(4)] == [200, 200, 500, 200]
+    assert requests.post(fake.url + "/_sandbox/faults", json={"status": 500, "after": -1}).status_code == 400
+
+
 def test_request_log_and_http_control_routes(fake, api):
     api("GET", "/service/pg-orders", include_secrets="true")
     api("PUT", "/service/pg-orders", {"user_config": {}})

@@ -482,15 +482,18 @@ class FakeAiven:
             return service_hosts(name, project, self.domain, privatelink=len(connections))
 
     def inject_fault(self, status=429, times=3, method=None, path=None, retry_after=None,
-                     message=None, apply_first=False):
+                     message=None, apply_first=False, after=0):
         """Answer the next `times` matching API requests with `status` (Aiven error body).
 
         path: regex searched in the URL path. apply_first: perform the request, then answer
         with the fault: a write that took effect answered with an error (500), or a lost
         response (502/504). A client's retried POST must not create a duplicate, and a client
-        that gives up must read back before it reports what happened (aiven-api.md 7.2)."""
+        that gives up must read back before it reports what happened (aiven-api.md 7.2).
+        after: let that many matching requests through first (e.g. fail the second create)."""
         if int(times) < 1:
             raise ValueError("times must be at least 1")
+        if int(after) < 0:
+            raise ValueError("after must be at least 0")
         with self._lock:
             self._faults.append({
                 "status": int(status), "times": int(times),
@@ -499,6 +502,7 @@ class FakeAiven:
                 "retry_after": retry_after,
                 "message": message or FAULT_MESSAGES.get(int(status), http.HTTPStatus(int(status)).phrase),
                 "apply_first": bool(apply_first),
+                "after": int(after),
             })
 
     @property
@@ -588,6 +592,9 @@ class FakeAiven:
             if fault["method"] not in (None, method):
                 continue
             if fault["path"] is not None and not fault["path"].search(path):
+                continue
+            if fault["after"] > 0:
+                fault["after"] -= 1
                 continue
             fault["times"] -= 1
             if fault["times"] <= 0:

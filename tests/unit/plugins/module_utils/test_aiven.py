@@ -109,7 +109,7 @@ def test_retry_budget_stops_before_a_long_retry_after():
     assert err.value.status == 429
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 500])
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 417])
 def test_other_errors_are_not_retried(status):
     session = Session(Response(status, {"message": "nope", "errors": [{"message": "nope", "status": status}]}))
     api, dummy = client(session)
@@ -190,6 +190,70 @@ def test_post_is_resent_when_reconcile_finds_nothing():
     assert [m for m, dummy, dummy in session.sent] == ["POST", "GET", "POST"]
 
 
+@pytest.mark.parametrize("status", [500, 501, 502, 503, 504, 408])
+def test_5xx_and_408_are_retried_like_aivens_go_clients(status):
+    # aiven-api.md 7.2: go-retryablehttp retries every 5xx (501 by Aiven's own rule) and 408.
+    session = Session(Response(status, {"message": "hiccup"}), Response(200, {"services": []}))
+    api, clock = client(session)
+    assert api.list_services("p") == []
+    assert len(session.sent) == 2 and len(clock.sleeps) == 1
+
+
+def test_a_single_attempt_names_no_give_up():
+    api, dummy = client(Session(Response(500, {"message": "Internal error"})), max_attempts=1)
+    with pytest.raises(AivenAPIError) as err:
+        api.list_services("p")
+    assert str(err.value) == "Aiven API GET /project/p/service returned HTTP 500: Internal error"
+
+
+def test_post_without_reconcile_is_never_resent():
+    session = Session(Response(500, {"message": "Internal error"}), Response(200, {}))
+    api, clock = client(session)
+    with pytest.raises(AivenAPIError) as err:
+        api.request("POST", "/project/p/something", body={})
+    assert err.value.status == 500
+    assert len(session.sent) == 1 and clock.sleeps == []
+
+
+def test_post_500_that_took_effect_is_found_not_resent():
+    # Issue 11.6: the create for pg was carried out and answered 500; the retry reads first.
+    created = {"service_integration_id": "i-1", "integration_type": "prometheus", "dest_endpoint_id": "e-1"}
+    session = Session(
+        Response(500, {"message": "Internal error"}),
+        Response(200, {"service": {"service_name": "pg", "service_integrations": [created]}}),
+    )
+    api, dummy = client(session)
+    assert api.create_prometheus_integration("p", "pg", "e-1") == created
+    assert [m for m, dummy, dummy in session.sent] == ["POST", "GET"]
+
+
+def test_delete_retried_after_it_took_effect_counts_as_done():
+    session = Session(Response(502, {"message": "Bad gateway"}), Response(404, {"message": "Service integration not found"}))
+    api, dummy = client(session)
+    api.delete_integration("p", "i-1")
+    assert [m for m, dummy, dummy in session.sent] == ["DELETE", "DELETE"]
+    # ... but a first answer of 404 is an error: the object was not there to delete.
+    api, dummy = client(Session(Response(404, {"message": "Service integration not found"})))
+    with pytest.raises(AivenAPIError) as err:
+        api.delete_integration("p", "i-1")
+    assert err.value.status == 404
+
+
+def test_aiven_specific_retries_417_on_delete_and_service_lag_404_on_post():
+    session = Session(Response(417, {"message": "pending"}), Response(200, {}))
+    api, dummy = client(session)
+    api.delete_integration("p", "i-1")
+    assert len(session.sent) == 2
+    created = {"service_integration_id": "i-2"}
+    session = Session(
+        Response(404, {"message": "Service pg does not exist"}),
+        Response(200, {"service": {"service_name": "pg", "service_integrations": []}}),
+        Response(200, {"service_integration": created}),
+    )
+    api, dummy = client(session)
+    assert api.create_prometheus_integration("p", "pg", "e-1") == created
+
+
 def test_empty_and_204_bodies_are_success():
     api, dummy = client(Session(Response(204), Response(200)))
     api.delete_integration("p", "i")
@@ -223,7 +287,9 @@ SERVICES = [
 def test_service_view_keeps_targets_and_drops_secrets():
     view = service_view(SERVICES[0])
     assert "hunter22" not in json.dumps(view)
-    assert view["targets"] == [{"host": "pg-orders.example", "port": 9273, "route": "dynamic", "usage": "primary"}]
+    assert view["targets"] == [{"host": "pg-orders.example", "port": 9273, "route": "dynamic", "usage": "primary",
+                                "privatelink_connection_id": None}]
+    assert view["prometheus_access"] == {"public": True, "private": False, "privatelink": False}
     assert view["prometheus_integrations"] == [{"id": "i-1", "endpoint_id": "e-1", "endpoint_name": "scrape",
                                                 "active": True, "enabled": True}]
     assert view["public_access_prometheus"] is True
@@ -255,7 +321,28 @@ def test_missing_token_is_refused():
         AivenAPI("", session=Session())
 
 
-def test_public_access_types_match_the_schema_list():
-    # aiven-api.md section 5: grafana, kafka_mirrormaker, thanos and flink have none.
-    assert "grafana" not in aiven.PUBLIC_ACCESS_PROMETHEUS_TYPES
-    assert {"pg", "kafka", "mysql"} <= aiven.PUBLIC_ACCESS_PROMETHEUS_TYPES
+def test_access_types_match_the_schema_list():
+    # aiven-api.md section 5: flink has only privatelink; grafana, kafka_mirrormaker, thanos none.
+    types = aiven.PROMETHEUS_ACCESS_TYPES
+    assert types["public"] == types["private"] == aiven.PUBLIC_ACCESS_PROMETHEUS_TYPES
+    assert types["privatelink"] - types["public"] == {"flink"}
+    for service_type in ("grafana", "kafka_mirrormaker", "thanos"):
+        assert not any(service_type in kinds for kinds in types.values())
+    assert {"pg", "kafka", "mysql", "clickhouse", "dragonfly", "kafka_connect", "opensearch", "valkey"} == types["public"]
+
+
+def test_access_user_config_is_sparse():
+    assert aiven.access_user_config(["public", "privatelink"]) == {
+        "public_access": {"prometheus": True}, "privatelink_access": {"prometheus": True}}
+    assert aiven.access_user_config(["private"], on=False) == {"private_access": {"prometheus": False}}
+
+
+def test_privatelink_targets_carry_their_connection():
+    service = {"components": [
+        {"component": "prometheus", "host": "privatelink-1-pg.example", "port": 9273, "route": "privatelink",
+         "usage": "primary", "privatelink_connection_id": "plc-1"},
+        {"component": "pg", "host": "privatelink-1-pg.example", "port": 5432, "route": "privatelink",
+         "usage": "primary", "privatelink_connection_id": "plc-1"}]}
+    assert aiven.prometheus_targets(service) == [{"host": "privatelink-1-pg.example", "port": 9273,
+                                                  "route": "privatelink", "usage": "primary",
+                                                  "privatelink_connection_id": "plc-1"}]
