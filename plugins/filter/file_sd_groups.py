@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: file_sd_groups
 short_description: The Prometheus file_sd file for Aiven target groups
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:

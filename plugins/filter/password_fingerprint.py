@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: password_fingerprint
 short_description: A one-way fingerprint of a password, safe to write into prometheus.yml
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:

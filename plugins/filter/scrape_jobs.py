@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: scrape_jobs
 short_description: Prometheus scrape jobs for Aiven target groups, with verified TLS
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: target_groups
 short_description: What Prometheus scrapes for each Aiven service, one group per certificate name
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: untargeted_services
 short_description: The Aiven services that have nothing to scrape on a route, and why
-version_added: 0.2.0
+version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:
