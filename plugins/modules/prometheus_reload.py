@@ -191,7 +191,7 @@ attributes:
     support: full
     details:
       - Reads Prometheus, finds the process to signal and resolves O(resolve), but sends no reload,
-        restores nothing and waits for nothing; RV(changed) says whether it would reload.
+        restores nothing and waits for nothing; C(changed) says whether it would reload.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
@@ -627,7 +627,6 @@ class Reloader(object):
             raise Failure("Prometheus did not reload within %ds of the %s reload "
                           "(prometheus_config_last_reload_success_timestamp_seconds did not move)"
                           % (self.params["timeout"], self.method))
-
 
     # ------------------------------------------------------------------------------ proving
 

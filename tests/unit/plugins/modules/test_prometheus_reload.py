@@ -344,26 +344,32 @@ def test_no_systemctl(prom, monkeypatch):
 
 # ---------------------------------------------------------------------------------- signal
 
+class Kill(object):
+    """os.kill stub: records (pid, signal); an error in `errors` is raised; SIGHUP runs `effect`."""
+
+    def __init__(self, effect):
+        self.effect = effect
+        self.errors = []
+        self.sent = []
+
+    def __call__(self, pid, sig):
+        self.sent.append((pid, sig))
+        if self.errors:
+            raise self.errors[0]
+        if sig == signal.SIGHUP:
+            self.effect()
+
+
 @pytest.fixture
 def kill(monkeypatch, prom):
-    """os.kill stub: SIGHUP runs `effect` (default: the configuration loads)."""
-    sent = []
-    state = {"effect": lambda: prom.loaded(), "error": None}
-
-    def fake_kill(pid, sig):
-        sent.append((pid, sig))
-        if state["error"]:
-            raise state["error"]
-        if sig == signal.SIGHUP:
-            state["effect"]()
-    monkeypatch.setattr(os, "kill", fake_kill)
-    state["sent"] = sent
-    return state
+    stub = Kill(effect=prom.loaded)  # by default the configuration loads
+    monkeypatch.setattr(os, "kill", stub)
+    return stub
 
 
 def test_signal_to_a_given_pid(prom, kill):
     result = run(prom, method="signal", pid=4242)
-    assert kill["sent"] == [(4242, signal.SIGHUP)]
+    assert kill.sent == [(4242, signal.SIGHUP)]
     assert result["pid"] == 4242 and result["reload_successful"] is True
 
 
@@ -383,7 +389,7 @@ def test_signal_needs_exactly_one_process(prom, kill, monkeypatch, pids, shown):
     assert failure["msg"] == (
         "method signal needs exactly one Prometheus process, found %s with --config.file=/srv/p.yml; set pid or "
         "pidfile, or config_file to the --config.file Prometheus runs with" % shown)
-    assert kill["sent"] == []
+    assert kill.sent == []
 
 
 def test_signal_pidfile(prom, kill, tmp_path):
@@ -405,20 +411,20 @@ def test_signal_pidfile(prom, kill, tmp_path):
     (PermissionError(1, "Operation not permitted"), "run the task with become: true"),
 ])
 def test_signal_errors(prom, kill, error, hint):
-    kill["error"] = error
+    kill.errors.append(error)
     failure = fail(prom, method="signal", pid=9)
     assert failure["msg"] == "cannot send SIGHUP to PID 9 (%s); %s" % (error.strerror, hint)
 
 
 def test_sighup_reload_marked_failed(prom, kill):
-    kill["effect"] = prom.failed
+    kill.effect = prom.failed
     failure = fail(prom, method="signal", pid=9)
     assert failure["msg"] == ("Prometheus rejected the new configuration (prometheus_config_last_reload_successful "
                               "is 0; a signal reload reports no reason: see the Prometheus log)")
 
 
 def test_sighup_that_never_shows(prom, kill, clock):
-    kill["effect"] = lambda: None
+    kill.effect = lambda: None
     failure = fail(prom, method="signal", pid=9, timeout=2)
     assert failure["msg"] == ("Prometheus did not reload within 2s of the signal reload "
                               "(prometheus_config_last_reload_success_timestamp_seconds did not move)")
@@ -429,10 +435,10 @@ def test_after_an_earlier_failed_reload_only_the_timestamp_tells(prom, kill, clo
     # The flag was already 0: a success shows as the timestamp moving; a new failure cannot show
     # before the timeout, and is then reported from the flag.
     prom.reload_successful = 0
-    kill["effect"] = lambda: prom.loaded()
+    kill.effect = prom.loaded
     assert run(prom, method="signal", pid=9)["reload_successful"] is True
     prom.reload_successful = 0
-    kill["effect"] = prom.failed
+    kill.effect = prom.failed
     clock.sleeps[:] = []
     failure = fail(prom, method="signal", pid=9, timeout=1)
     assert failure["msg"].startswith("Prometheus rejected the new configuration (prometheus_config_last_reload_"
@@ -643,7 +649,7 @@ def test_preflight_systemd_unit(prom, systemctl, answer, message):
 
 def test_preflight_signal_checks_the_process(prom, kill):
     assert run(prom, preflight=True, method="signal", pid=12)["pid"] == 12
-    assert kill["sent"] == [(12, 0)]  # signal 0: exists and may be signalled, nothing sent
-    kill["error"] = PermissionError(1, "Operation not permitted")
+    assert kill.sent == [(12, 0)]  # signal 0: exists and may be signalled, nothing sent
+    kill.errors.append(PermissionError(1, "Operation not permitted"))
     assert fail(prom, preflight=True, method="signal", pid=12)["msg"] == (
         "cannot signal PID 12 (Operation not permitted); run the task with become: true")
