@@ -22,24 +22,66 @@ description:
     markers stays byte-identical, and O(state=absent) gives back exactly the file from before.
   - With O(style=file) (Prometheus 2.43 or later) the jobs go to their own file
     O(dropin_dir)C(/NAME.yml), and the main file's top-level C(scrape_config_files:) includes it
-    through a marked block of its own.
-  - Before any live file is replaced, C(promtool check config) validates the main configuration
-    as it will be, from a candidate placed in the same directory as the real file (so relative
-    paths such as C(rule_files), C(scrape_config_files) and included drop-ins resolve as
-    Prometheus resolves them). This also happens in check mode. An invalid candidate changes
-    nothing and the task fails with promtool's message.
-  - A job name in O(content) that already exists elsewhere (outside this owner's block, in
-    another owner's block, or in a file included through C(scrape_config_files)) is an error
-    that names the job and where it is.
-  - Files are replaced atomically (temporary file in the same directory, then rename) and keep
-    their mode and owner. Pure standard library on the Prometheus host (no PyYAML).
+    through a marked block of its own. When a C(scrape_config_files) pattern of the main file
+    already matches that file (for example C(scrape_configs.d/*.yml), the layout of a main file
+    owned by another tool), only the drop-in file is written and the main file is not touched.
+  - O(files) places companion files the jobs reference (CA, password file, file_sd targets)
+    in the same run, before the configuration (see the option).
+  - "A success means Prometheus will load exactly these jobs. Before anything is replaced, the
+    module proves three things, also in check mode: (1) the candidate, read as YAML, is the
+    original plus exactly this owner's jobs or include line (minus them on O(state=absent)),
+    every other top-level key and every other job unchanged, and the drop-in holds exactly the
+    jobs; (2) C(promtool check config) accepts the candidate placed in the same directory as the
+    real file (so relative paths such as C(rule_files), C(scrape_config_files) and included
+    drop-ins resolve as Prometheus resolves them); (3) a probe candidate with the owner's first
+    job written twice makes promtool fail with its duplicate-job error, which shows Prometheus's
+    own parser reads the jobs where they were placed. Any failure changes nothing and the task
+    fails with one line saying why."
+  - How (1) reads YAML depends on the Prometheus host. With PyYAML importable by the Python
+    that runs the module, PyYAML's SafeLoader reads both files. Without it (Debian's python3 has
+    no PyYAML), a YAML reader built into the collection does, from the standard library. It
+    reads block and flow style, quoted and multi-line scalars, literal and folded block
+    scalars, anchors, aliases and merge keys, document markers and a byte order mark, and gives
+    the same data as PyYAML for those (tested against PyYAML). It refuses, naming the line, YAML
+    tags, complex C(? ) keys, anchors or aliases as keys and tabs outside quotes; install PyYAML
+    (Debian C(python3-yaml)) for files that use them. RV(yaml_reader) says which one was used.
+  - "Shapes of C(prometheus.yml) that are edited: CRLF or LF line ends, no final newline, a
+    UTF-8 byte order mark, C(%YAML) directives, C(---) and a document end C(...) around the one
+    document, top-level keys at any indentation (the first key's column counts), quoted keys,
+    comments anywhere, an anchor on the key (C(scrape_configs: &jobs)), lists indented under or
+    flush with their key, empty values (C(scrape_configs: []), C(~), nothing), jobs written in
+    flow style (C(- {job_name: x})), keys in any order."
+  - "Shapes that are refused, with a message naming the shape and what to do: a flow-style
+    (JSON) file, unless its C(scrape_config_files) already matches the drop-in (then style
+    V(file) works without editing it); a non-empty flow-style C(scrape_configs: [...]) for style
+    V(block) or C(scrape_config_files: [...]) for style V(file) (rewrite as a block list, or use
+    the other style, or make the pattern match the drop-in); a second YAML document; an alias or
+    a tag as the list's value; line breaks other than LF and CRLF. A job name in O(content) that
+    already exists elsewhere (outside this owner's block, in another owner's block, in a flow-style
+    job, or in a file included through C(scrape_config_files)) is an error naming the job and
+    where it is. A configuration that already fails promtool is reported as such
+    (C(the current configuration ... already fails promtool check config)), not as a rejected
+    change."
+  - "A file without a final newline: appending a block adds the one newline the file's last line
+    needs (the only byte that changes outside the markers) and the block ends without one;
+    O(state=absent) removes that newline again, so the file is restored byte for byte."
+  - Runs on one configuration file are serialized by an exclusive lock on a file next to it
+    (C(.prometheus.yml.lock), created once and left in place; not in check mode), held from
+    reading the files to replacing them, so concurrent owners never lose each other's jobs.
+  - A symlinked configuration file (or drop-in) is edited in its target and the link is kept;
+    relative paths still resolve against the link's directory, as Prometheus resolves them.
+    Files are replaced atomically (temporary file in the same directory, then rename) and keep
+    their mode and owner; with O(unsafe_writes) a file that cannot be replaced by rename (a
+    single-file bind mount into a container) is written in place instead.
+  - Pure standard library on the Prometheus host (PyYAML only when present).
   - This module does not reload Prometheus. Notify a handler when it reports a change.
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 options:
   path:
     description:
-      - The main Prometheus configuration file. It must exist.
+      - The main Prometheus configuration file, as Prometheus is given it (C(--config.file)). It
+        must exist. A symlink is followed for reading and writing.
     type: path
     required: true
   name:
@@ -50,11 +92,48 @@ options:
     required: true
   content:
     description:
-      - The owner's scrape jobs, a YAML list in block style with every item starting with
-        C(- job_name:) at column 0 (what a template renders).
+      - The owner's scrape jobs, a YAML list in block style with every item starting with C(- )
+        at column 0 (what a template renders); items may be written in flow style.
       - A list of job dictionaries is also accepted and rendered as block YAML.
       - Required when O(state=present).
     type: raw
+  files:
+    description:
+      - Companion files of the jobs (project CA, basic-auth password file, file_sd targets),
+        written in the same run and under the same lock as the configuration.
+      - With O(state=present) they are written before the configuration (the jobs reference
+        them), only when their content or attributes differ, atomically; a new file has its
+        final mode, owner and group from its first byte, so a password file is never readable
+        by others. promtool then validates the configuration with these files in place (it
+        checks cert and key files); if validation fails they are put back as they were and
+        nothing changes. In check mode nothing is written and promtool sees the current files.
+      - With O(state=absent) each O(files[].path) is removed after the configuration no longer
+        references it (O(files[].content) is not needed).
+      - Each file changed is reported in RV(files) like the configuration files. The diff shows
+        the content only of files whose mode lets others read them; for the others it shows the
+        path, the attributes and C(content changed).
+      - A symlink is followed; the target is written.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path of the file. Its directory must exist.
+        type: path
+        required: true
+      content:
+        description: The file's content (text). Never logged. Required with O(state=present).
+        type: str
+      mode:
+        description: Octal mode, for example C('0640') for a password file read by Prometheus's group.
+        type: raw
+        default: '0644'
+      owner:
+        description: Owner (name or uid). Default the current owner, or the user running the module for a new file.
+        type: str
+      group:
+        description: Group (name or gid). Default the current group, or the user's group for a new file.
+        type: str
   style:
     description:
       - V(block) puts the jobs into C(scrape_configs:) of the main file.
@@ -68,7 +147,7 @@ options:
     default: auto
   state:
     description:
-      - V(absent) removes the owner's block(s) and drop-in file, whatever the style.
+      - V(absent) removes the owner's block(s), drop-in file and O(files), whatever the style.
     type: str
     choices: [present, absent]
     default: present
@@ -76,7 +155,8 @@ options:
     description:
       - The promtool to validate with (a path, or a command such as C(sudo -u prometheus promtool));
         C(check config FILE) is appended.
-      - V(false) or an empty string skips validation (not recommended).
+      - V(false) or an empty string skips validation and the promtool probe (not recommended);
+        the YAML proof still runs.
     type: raw
     default: promtool
   dropin_dir:
@@ -85,14 +165,16 @@ options:
         directory of O(path), and the include line is then relative too.
       - Created when missing (mode and owner of the configuration's directory) and left in place
         on removal.
-      - It must not be matched by an existing C(scrape_config_files) pattern, or the file would
-        be loaded twice.
+      - If an existing C(scrape_config_files) pattern already matches O(dropin_dir)C(/NAME.yml),
+        no include line is added (two matching patterns are an error: the file would be loaded
+        twice).
     type: path
     default: scrape_configs.d
   backup:
     description:
-      - Keep a timestamped copy of every file before it is replaced or removed. Needed to restore
-        the previous state from RV(files) (for example after a failed reload).
+      - Keep a timestamped copy of every file before it is replaced or removed (configuration,
+        drop-in and O(files)). Needed to restore the previous state from RV(files) (for example
+        after a failed reload).
     type: bool
     default: false
 extends_documentation_fragment:
@@ -101,11 +183,11 @@ attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
-    details: Validation with promtool also runs in check mode; its temporary files are removed.
+    details: The YAML proof, validation with promtool and the probe also run in check mode; their temporary files are removed.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: One diff per file touched, with headers naming the file.
+    details: One diff per file touched, with headers naming the file; files not readable by others show no content.
   platform:
     description: Target OS/families that can be operated against.
     support: full
@@ -114,10 +196,13 @@ notes:
   - Relative paths in jobs (C(ca_file), C(password_file), ...) resolve against the directory of
     the file holding the job, as Prometheus does it; that is the main file's directory for V(block) and the
     drop-in directory for V(file) (the module warns). Prefer absolute paths.
-  - File attributes (O(mode), O(owner), O(group), ...) apply to the files this module writes.
-    Without them a new drop-in file gets the mode and owner of the main file.
+  - File attributes (O(mode), O(owner), O(group), ...) apply to the configuration files this
+    module writes. Without them a new drop-in file gets the mode and owner of the main file.
+    O(files) carry their own.
   - If the owner that created C(scrape_configs:) is removed while another owner's block still
     follows it, the key is handed to that block, so whichever goes last restores the file.
+  - The job order relative to other owners' jobs is not part of the proof (Prometheus does not
+    depend on it); C(null), C([]) and a missing key count as "no jobs".
 seealso:
   - name: Prometheus configuration
     description: C(scrape_config) and C(scrape_config_files).
@@ -154,6 +239,22 @@ EXAMPLES = r"""
             type: A
             port: 9273
 
+- name: Jobs and the files they reference, in one run (files first, then the validated config)
+  aiven_tools.prometheus.scrape_config:
+    path: /etc/prometheus/prometheus.yml
+    name: aiven-myproject
+    content: "{{ lookup('ansible.builtin.template', 'aiven_jobs.yml.j2') }}"
+    backup: true
+    files:
+      - path: /etc/prometheus/aiven-myproject-ca.pem
+        content: "{{ project_ca_pem }}"
+      - path: /etc/prometheus/aiven-myproject.password
+        content: "{{ scrape_password }}"
+        mode: "0640"
+        owner: root
+        group: prometheus
+  register: placed
+
 - name: Put back what the module changed (e.g. when the reload failed)
   block:
     - name: Restore replaced or removed files
@@ -171,11 +272,14 @@ EXAMPLES = r"""
         state: absent
       loop: "{{ placed.files | selectattr('action', 'eq', 'created') }}"
 
-- name: Remove the owner's jobs (block, include line and drop-in file)
+- name: Remove the owner's jobs (block, include line and drop-in file) and its files
   aiven_tools.prometheus.scrape_config:
     path: /etc/prometheus/prometheus.yml
     name: aiven-myproject
     state: absent
+    files:
+      - path: /etc/prometheus/aiven-myproject-ca.pem
+      - path: /etc/prometheus/aiven-myproject.password
 """
 
 RETURN = r"""
@@ -201,9 +305,19 @@ dropin_file:
   type: str
   sample: /etc/prometheus/scrape_configs.d/aiven-myproject.yml
 validated:
-  description: Whether promtool checked the candidate (false when nothing changed or validation is off).
+  description:
+    - Whether promtool checked the candidate (and, for O(state=present), the probe showed the
+      jobs are read where they were placed). False when nothing changed or validation is off.
   returned: always
   type: bool
+yaml_reader:
+  description:
+    - What read the files as YAML for the proof; V(pyyaml) when PyYAML is importable on the
+      host, else V(builtin) (the collection's standard-library reader).
+  returned: always
+  type: str
+  choices: [pyyaml, builtin]
+  sample: builtin
 backup_file:
   description: Backup of the main configuration file.
   returned: when O(backup=true) and the main file changed (not in check mode)
@@ -212,7 +326,9 @@ backup_file:
 files:
   description:
     - Every file changed (in check mode, that would change), in the order the module changes
-      them; enough to undo the run exactly with ordinary tasks (see EXAMPLES).
+      them (O(files) first, then the drop-in, then the main file; the reverse on
+      O(state=absent)); enough to undo the run exactly with ordinary tasks (see EXAMPLES).
+    - Paths are the files written, so for a symlink its target.
     - For V(updated) and V(removed) files, copy RV(files[].backup) back to RV(files[].path) with
       RV(files[].mode), RV(files[].owner) and RV(files[].group). For V(created) files, delete
       RV(files[].path).
@@ -252,137 +368,10 @@ diff:
   elements: dict
 """
 
-import os
-import shlex
-import tempfile
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.common.text.converters import to_bytes, to_native
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.scrape_config import (
-    DEFAULT_DROPIN_DIR, FILE_STYLE_MIN_VERSION, Placement, ScrapeConfigError, parse_content, parse_version,
-    relative_paths,
-)
-
-try:
-    import grp
-    import pwd
-except ImportError:  # pragma: no cover - not on POSIX
-    grp = pwd = None
-
-
-def promtool_argv(module):
-    value = module.params["validate"]
-    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in ("", "false", "no")):
-        return None
-    if value is True:
-        value = "promtool"
-    argv = shlex.split(str(value))
-    if os.sep not in argv[0]:
-        found = module.get_bin_path(argv[0])
-        if not found:
-            module.fail_json(msg="promtool %r was not found on the Prometheus host; install it (Debian: package "
-                                 "prometheus) or set validate to its path, or validate: false to skip" % argv[0])
-        argv[0] = found
-    elif not os.access(argv[0], os.X_OK):
-        module.fail_json(msg="promtool %s does not exist or is not executable; set validate to the right path"
-                             % argv[0])
-    return argv
-
-
-def stat_info(path):
-    st = os.stat(path)
-    info = {"mode": "%04o" % (st.st_mode & 0o7777)}
-    try:
-        info["owner"] = pwd.getpwuid(st.st_uid).pw_name
-    except (KeyError, AttributeError):
-        info["owner"] = str(st.st_uid)
-    try:
-        info["group"] = grp.getgrgid(st.st_gid).gr_name
-    except (KeyError, AttributeError):
-        info["group"] = str(st.st_gid)
-    return info
-
-
-class Runner(object):
-    def __init__(self, module):
-        self.module = module
-        self.temps = []
-        self.temp_dirs = []
-
-    def temp_file(self, directory, base, text):
-        fd, path = tempfile.mkstemp(dir=directory, prefix="." + base + ".", suffix=".aiven-tools-candidate")
-        self.temps.append(path)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(to_bytes(text))
-            handle.flush()
-            os.fsync(handle.fileno())
-        return path
-
-    def ensure_dir(self, directory, like):
-        if os.path.isdir(directory):
-            return False
-        parent = os.path.dirname(directory)
-        if not os.path.isdir(parent):
-            self.module.fail_json(msg="cannot create drop-in directory %s: %s does not exist" % (directory, parent))
-        st = os.stat(like)
-        os.mkdir(directory, st.st_mode & 0o7777)
-        os.chmod(directory, st.st_mode & 0o7777)
-        try:
-            os.chown(directory, st.st_uid, st.st_gid)
-        except OSError:
-            pass
-        return True
-
-    def cleanup(self):
-        for path in self.temps:
-            if os.path.exists(path):
-                os.unlink(path)
-        for path in reversed(self.temp_dirs):
-            try:
-                os.rmdir(path)
-            except OSError:
-                pass
-
-
-def validate(module, runner, promtool, placement, changes, style, state):
-    """promtool check config on the main file as it will be, placed next to the real one."""
-    main, dropin = changes
-    if not (main.changed or (dropin.changed and dropin.after is not None)):
-        return False
-    content = module.params["content"]
-    replace = {}
-    if state == "present" and style == "file":
-        created = runner.ensure_dir(placement.dropin_dir, placement.config_dir)
-        if created and module.check_mode:
-            runner.temp_dirs.append(placement.dropin_dir)
-        dropin_tmp = runner.temp_file(placement.dropin_dir, os.path.basename(placement.dropin_path), dropin.after)
-        replace[dropin_tmp] = placement.dropin_path
-        entry = os.path.relpath(dropin_tmp, placement.config_dir)
-        if entry.startswith(".."):
-            entry = dropin_tmp
-        main_text = placement.plan(state, style, content, dropin_entry=entry)[0].after
-    else:
-        main_text = main.after
-    main_tmp = runner.temp_file(placement.config_dir, os.path.basename(placement.config_path), main_text)
-    replace[main_tmp] = placement.config_path
-    rc, out, err = module.run_command(promtool + ["check", "config", main_tmp])
-    if rc != 0:
-        message = (out + err).strip()
-        for tmp, real in replace.items():
-            message = message.replace(tmp, real + " (candidate)")
-            message = message.replace(os.path.relpath(tmp, placement.config_dir), real + " (candidate)")
-        runner.cleanup()
-        module.fail_json(msg="promtool rejected the new configuration, nothing was changed: %s\n%s"
-                             % (message.splitlines()[-1] if message else "rc=%d" % rc, message),
-                         promtool_output=message, rc=rc)
-    return True
-
-
-def write_atomic(module, runner, path, text):
-    tmp = runner.temp_file(os.path.dirname(path), os.path.basename(path), text)
-    module.atomic_move(tmp, path, unsafe_writes=module.params["unsafe_writes"])
-    runner.temps.remove(tmp)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import DEFAULT_DROPIN_DIR
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.runner import run_module
 
 
 def main():
@@ -391,6 +380,13 @@ def main():
             path=dict(type="path", required=True),
             name=dict(type="str", required=True),
             content=dict(type="raw"),
+            files=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True),
+                content=dict(type="str", no_log=True),
+                mode=dict(type="raw", default="0644"),
+                owner=dict(type="str"),
+                group=dict(type="str"),
+            )),
             style=dict(type="str", default="auto", choices=["auto", "block", "file"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             validate=dict(type="raw", default="promtool"),
@@ -401,98 +397,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
-    params = module.params
-    state = params["state"]
-    result = dict(changed=False, files=[], validated=False)
-
-    promtool = promtool_argv(module)
-    version = None
-    if promtool:
-        rc, out, err = module.run_command(promtool + ["--version"])
-        version = parse_version(out + err)
-        if rc != 0 or version is None:
-            module.fail_json(msg="could not read the version of %s (rc=%d): %s" % (
-                " ".join(promtool), rc, (out + err).strip()))
-        result["prometheus_version"] = "%d.%d.%d" % version
-
-    style = params["style"]
-    if style == "auto":
-        style = "file" if version and version[:2] >= FILE_STYLE_MIN_VERSION else "block"
-    elif style == "file" and version and version[:2] < FILE_STYLE_MIN_VERSION:
-        module.fail_json(msg="style=file needs Prometheus 2.43 or later (scrape_config_files), but %s reports "
-                             "%s; use style=block or style=auto" % (promtool[0], result["prometheus_version"]))
-    result["style"] = style
-
-    runner = Runner(module)
-    try:
-        placement = Placement(params["path"], params["name"], params["dropin_dir"])
-        if state == "present":
-            job_lines, result["jobs"] = parse_content(params["content"])
-            if style == "file":
-                result["dropin_file"] = placement.dropin_path
-                for key, value in relative_paths(job_lines):
-                    module.warn("%s: %s is relative: in a drop-in file Prometheus resolves it against %s, not "
-                                "the main config's directory; prefer absolute paths"
-                                % (key, value, placement.dropin_dir))
-        changes = placement.plan(state, style, params["content"])
-        if promtool:
-            result["validated"] = validate(module, runner, promtool, placement, changes, style, state)
-    except ScrapeConfigError as exc:
-        runner.cleanup()
-        module.fail_json(msg=to_native(exc), **result)
-    except (IOError, OSError) as exc:
-        runner.cleanup()
-        module.fail_json(msg="%s: %s" % (getattr(exc, "filename", None) or params["path"], to_native(exc)),
-                         **result)
-    runner.cleanup()
-
-    main_change, dropin_change = changes
-    # Order: write the drop-in before the main file names it; drop the include before the file.
-    ordered = [main_change, dropin_change] if dropin_change.after is None else [dropin_change, main_change]
-    diffs = []
-    for change in ordered:
-        if not change.changed:
-            continue
-        entry = {"path": change.path, "action": change.action}
-        if change.before is not None:
-            entry.update(stat_info(change.path))
-        diffs.append({"before_header": change.path, "after_header": change.path,
-                      "before": change.before or "", "after": change.after or ""})
-        result["files"].append(entry)
-        result["changed"] = True
-        if module.check_mode:
-            continue
-        if params["backup"] and change.before is not None:
-            entry["backup"] = module.backup_local(change.path)
-            if change.path == placement.config_path:
-                result["backup_file"] = entry["backup"]
-        try:
-            if change.after is None:
-                os.unlink(change.path)
-                continue
-            if change.path == placement.dropin_path:
-                runner.ensure_dir(placement.dropin_dir, placement.config_dir)
-            write_atomic(module, runner, change.path, change.after)
-            if change.before is None:
-                st = os.stat(placement.config_path)
-                os.chmod(change.path, st.st_mode & 0o7777)
-                try:
-                    os.chown(change.path, st.st_uid, st.st_gid)
-                except OSError:
-                    pass
-        except (IOError, OSError) as exc:
-            runner.cleanup()
-            module.fail_json(msg="could not write %s: %s" % (change.path, to_native(exc)), **result)
-
-    if state == "present":
-        targets = [placement.config_path] + ([placement.dropin_path] if style == "file" else [])
-        for path in targets:
-            if os.path.exists(path) or not module.check_mode:
-                file_args = module.load_file_common_arguments(params, path=path)
-                result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
-    if module._diff and diffs:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    run_module(module)
 
 
 if __name__ == "__main__":

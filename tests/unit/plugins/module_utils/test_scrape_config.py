@@ -1,12 +1,33 @@
-"""The prometheus.yml text engine: byte identity outside our markers, on a corpus of real files."""
+"""The prometheus.yml line editor and placement plan (plugins/module_utils/_scrape_config): byte
+identity outside our markers on a corpus of real files, every file shape of issue 12 item 2
+(edited, or refused in one line naming the shape), existing includes that already cover the
+drop-in (item 5) and files without a final newline (item 7). Run: pytest -q
+tests/unit/plugins/module_utils/test_scrape_config.py"""
 import os
 import pathlib
 
 import pytest
 import yaml
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils import scrape_config as sc
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import common, content, document
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import placement as pl
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.proof import Loader
 from prometheus_corpus import CORPUS, INDEX
+
+
+class sc:  # the engine's names as one namespace, as the tests read them
+    Document = document.Document
+    JOBS_KEY = common.JOBS_KEY
+    FILES_KEY = common.FILES_KEY
+    join_lines = staticmethod(common.join_lines)
+    check_name = staticmethod(common.check_name)
+    parse_version = staticmethod(common.parse_version)
+    ScrapeConfigError = common.ScrapeConfigError
+    Placement = pl.Placement
+
+    @staticmethod
+    def parse_content(text):
+        return content.parse_content(text, Loader().load)
 
 JOBS = "- job_name: aiven-corpus\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
 JOBS_V2 = JOBS + "- job_name: aiven-corpus-2\n  static_configs:\n    - targets: ['127.0.0.3:9273']\n"
@@ -22,8 +43,8 @@ def corpus_texts():
     return out
 
 
-def lines_of(content):
-    return sc.parse_content(content)[0]
+def lines_of(text):
+    return sc.parse_content(text)[0]
 
 
 def jobs_in(text):
@@ -134,10 +155,22 @@ def test_no_trailing_newline_stays_so():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("scrape_configs: [{job_name: a}]\n", "inline value"),
+    ("scrape_configs: [{job_name: a}]\n", r"scrape_configs: is a flow-style list \(\[\{job_name: a\}\]\); .*rewrite it "
+                                         r"as 'scrape_configs:' with one '- ' item per line, or use style=file"),
+    ("scrape_configs: [\n  {job_name: a}\n]\n", "is a flow-style list"),
+    ("scrape_configs: *jobs\n", r"is an alias \(\*jobs\); write the list itself"),
+    ("scrape_configs: !!seq\n", "has a YAML tag"),
+    ("scrape_configs: some text\n", "has an inline value"),
     ("scrape_configs:\n  job_name: a\n", "expected a '- ' list item"),
     ("scrape_configs:\n  - job_name: a\n---\nfoo: 1\n", "second YAML document"),
-    ("\ufeffscrape_configs: []\n", "byte order mark"),
+    ("scrape_configs:\n  - job_name: a\n...\n---\nfoo: 1\n", "second YAML document after the document end"),
+    ("--- {a: 1}\n", "content on the '---' line"),
+    ('{"scrape_configs": [{"job_name": "node"}]}\n', r"one flow-style \(JSON\) mapping, so jobs cannot be placed "
+                                                     r"line by line; .* scrape_config_files pattern"),
+    ("- a\n- b\n", "the top level is a list"),
+    ("scrape_configs:\n  - job_name: a\r  - job_name: b\n", r"line break other than \\n or \\r\\n"),
+    ("scrape_configs:\n  - job_name: a\u2028\n", "line break other than"),
+    ("  global:\n    a: 1\nscrape_configs:\n", r"indented less \(column 1\) than the first top-level key"),
     ("scrape_configs:\n- job_name: a\nscrape_configs:\n- job_name: b\n", "appears twice"),
 ])
 def test_unsupported_files_are_clear_errors(text, message):
@@ -159,7 +192,8 @@ def test_damaged_markers_are_reported(text, message):
     ("", "no scrape job"),
     ("job_name: a\n", "not a list item"),
     ("- job_name: a\n- job_name: a\n", "twice"),
-    ("- job_name: a\n- static_configs: []\n", "every scrape job needs a job_name"),
+    ("- job_name: a\n- static_configs: []\n", "item 2 has no job_name: every scrape job needs one"),
+    ("- a\n", "item 1 is not a mapping"),
     ("- job_name: a\n\tscheme: https\n", "tab"),
     ("  - job_name: a\n", "indented before the first"),
     ("- job_name: a\n# END aiven_tools.prometheus x [scrape_configs]\n", "marker"),
@@ -169,18 +203,24 @@ def test_bad_content(content, message):
         sc.parse_content(content)
 
 
+def test_flow_style_job_items_count():
+    """Jobs written as flow mappings are jobs: their names come from the YAML, not a line scan."""
+    lines, names, data = sc.parse_content("- {job_name: a, static_configs: [{targets: ['x:1']}]}\n- job_name: b\n")
+    assert names == ["a", "b"] and data[0]["static_configs"] == [{"targets": ["x:1"]}]
+
+
 def test_content_as_data_renders_valid_yaml():
     jobs = [{"job_name": "aiven-pg", "scheme": "https", "basic_auth": {"username": "u", "password_file": "pw"},
              "tls_config": {"ca_file": "ca.pem", "server_name": "pg.aiven.test"},
              "dns_sd_configs": [{"names": ["public-pg.aiven.test"], "type": "A", "port": 9273}],
              "labels_true": True, "empty": []}]
-    lines, names = sc.parse_content(jobs)
+    lines, names, data = sc.parse_content(jobs)
     assert names == ["aiven-pg"]
-    assert yaml.safe_load("\n".join(lines)) == jobs
+    assert yaml.safe_load("\n".join(lines)) == jobs == data
 
 
 def test_quoted_job_names_and_crlf_content():
-    lines, names = sc.parse_content("- job_name: 'it''s'\r\n- job_name: \"b\\\"c\"  # x\r\n")
+    lines, names, _data = sc.parse_content("- job_name: 'it''s'\r\n- job_name: \"b\\\"c\"  # x\r\n")
     assert names == ["it's", 'b"c']
     assert all("\r" not in line for line in lines)
 
@@ -200,7 +240,7 @@ def test_conflict_with_other_owner_and_own_block_is_fine(tmp_path):
     config.write_text(doc.text)
     with pytest.raises(sc.ScrapeConfigError, match="in the block of owner 'other'"):
         sc.Placement(str(config), "mine").plan("present", "block", JOBS)
-    main, _dropin = sc.Placement(str(config), "other").plan("present", "block", JOBS_V2)
+    main, _dropin = sc.Placement(str(config), "other").plan("present", "block", JOBS_V2).changes
     assert jobs_in(main.after) == ["aiven-corpus", "aiven-corpus-2"]
 
 
@@ -212,16 +252,20 @@ def test_conflict_in_included_file(tmp_path):
     with pytest.raises(sc.ScrapeConfigError, match=r"job 'other-tool' already exists in .*other.d/blackbox.yml "
                                                    r"line 3 \(included through scrape_config_files entry"):
         placement.plan("present", "file", JOBS.replace("aiven-corpus", "other-tool"))
-    with pytest.raises(sc.ScrapeConfigError, match="already matched by scrape_config_files entry 'other.d/"):
-        sc.Placement(str(tmp_path / "with_scrape_config_files.yml"), "corpus", "other.d").plan(
-            "present", "file", JOBS)
+    # A drop-in the existing pattern other.d/*.yml already includes (issue 12 item 5): only the
+    # drop-in is written, the main file stays as it is.
+    plan = sc.Placement(str(tmp_path / "with_scrape_config_files.yml"), "corpus", "other.d").plan(
+        "present", "file", JOBS)
+    assert plan.covered_by == "other.d/*.yml"
+    assert not plan.main.changed and plan.dropin.action == "created"
+    assert plan.dropin.path == str(tmp_path / "other.d" / "corpus.yml")
 
 
 def test_file_style_plan_and_migration(tmp_path):
     config = tmp_path / "prometheus.yml"
     original = (CORPUS / "debian_default.yml").read_text()
     config.write_text(original)
-    main, dropin = sc.Placement(str(config), "svc").plan("present", "file", JOBS)
+    main, dropin = sc.Placement(str(config), "svc").plan("present", "file", JOBS).changes
     assert (main.action, dropin.action) == ("updated", "created")
     assert dropin.path == str(tmp_path / "scrape_configs.d" / "svc.yml")
     assert yaml.safe_load(main.after)["scrape_config_files"] == ["scrape_configs.d/svc.yml"]
@@ -230,13 +274,13 @@ def test_file_style_plan_and_migration(tmp_path):
     doc = sc.Document(original)
     doc.set_block("svc", sc.JOBS_KEY, lines_of(JOBS))
     config.write_text(doc.text)
-    main, dropin = sc.Placement(str(config), "svc").plan("present", "file", JOBS)
+    main, dropin = sc.Placement(str(config), "svc").plan("present", "file", JOBS).changes
     assert jobs_in(main.after) == ["prometheus", "node"]
     # Absent removes everything, whatever the style.
     os.makedirs(os.path.dirname(dropin.path))
     pathlib.Path(dropin.path).write_text(dropin.after)
     config.write_text(main.after)
-    main, dropin = sc.Placement(str(config), "svc").plan("absent", "auto")
+    main, dropin = sc.Placement(str(config), "svc").plan("absent", "auto").changes
     assert main.after == original and dropin.action == "removed"
     # Drop-in outside the config dir: included by absolute path.
     outside = tmp_path.parent / (tmp_path.name + "-dropins")
