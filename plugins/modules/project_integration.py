@@ -1,0 +1,340 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) aiven_tools.prometheus contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: project_integration
+short_description: Everything Prometheus needs from an Aiven project, in one task
+version_added: 0.2.0
+description:
+  - Does in one task what M(aiven_tools.prometheus.integration_endpoint),
+    M(aiven_tools.prometheus.service_integration) and M(aiven_tools.prometheus.project_ca) do in
+    three, with the same behaviour and no more requests (four reads when nothing changes, a
+    write only for what must change).
+  - Makes sure the project's Prometheus endpoint exists with the given credentials, enables the
+    Prometheus integration and the asked-for access flags on the selected services, waits until
+    they are active with targets, and returns the endpoint, the project CA and each service's
+    targets.
+  - Checks everything before its first write (the selection, every service's access flags, the
+    CA), so a mistake fails the task with nothing changed. If a write to the services fails part
+    way, it reads back, undoes what it changed on them and says what the project now holds; an
+    endpoint it created is kept.
+  - O(state=absent) removes the selected services' integrations to the endpoint; with
+    O(remove_endpoint=true) also the endpoint and every integration to it.
+  - Runs where the task runs and needs C(requests) there, so on the controller with
+    C(delegate_to=localhost) and C(run_once=true). It writes no file; the Prometheus host gets
+    the CA and the password from the result (see the examples).
+extends_documentation_fragment:
+  - aiven_tools.prometheus.aiven
+  - aiven_tools.prometheus.aiven.endpoint_credentials
+  - aiven_tools.prometheus.aiven.services
+  - aiven_tools.prometheus.aiven.attributes
+options:
+  endpoint_name:
+    description:
+      - Name of the project's Prometheus integration endpoint (at most 40 characters), created
+        when missing and adopted when present.
+      - The default is the one the role C(aiven_tools.prometheus.prometheus_aiven) and the other
+        modules use, so they all find the same endpoint.
+    type: str
+    default: prometheus
+  return_password:
+    description:
+      - Return the endpoint's password in RV(endpoint.password), read from the API (Aiven
+        generates one when O(password) is not given).
+      - The password is then in the task result in clear text. Only set this on a task with
+        C(no_log) set.
+      - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
+        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER); use
+        your own value then.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) makes sure the endpoint, the integrations and the access flags are there.
+      - V(absent) removes the selected services' integrations to the endpoint and leaves their
+        access flags as they are.
+    type: str
+    choices: [present, absent]
+    default: present
+  remove_endpoint:
+    description:
+      - With O(state=absent), also remove the endpoint and every integration to it, whatever
+        service it comes from. O(services) and O(query) are then optional.
+    type: bool
+    default: false
+seealso:
+  - module: aiven_tools.prometheus.integration_endpoint
+  - module: aiven_tools.prometheus.service_integration
+  - module: aiven_tools.prometheus.project_ca
+author:
+  - aiven_tools.prometheus developers (@aiven_tools)
+"""
+
+EXAMPLES = r"""
+# The module runs on the controller, which has requests; the play targets the Prometheus hosts.
+- name: Endpoint, integrations and CA of every PostgreSQL service (controller, once)
+  aiven_tools.prometheus.project_integration:
+    project: acme-prod
+    query: "[?service_type=='pg']"
+    return_password: true
+  register: aiven
+  no_log: true  # the result holds the endpoint's password
+  delegate_to: localhost
+  run_once: true
+
+- name: Put the CA where Prometheus reads it (on the Prometheus host, which needs no requests)
+  ansible.builtin.copy:
+    content: "{{ aiven.ca_certificate }}"
+    dest: /etc/prometheus/aiven-acme-prod-ca.pem
+    mode: "0644"
+
+- name: And the scrape password, readable by Prometheus only
+  ansible.builtin.copy:
+    content: "{{ aiven.endpoint.password }}\n"
+    dest: /etc/prometheus/aiven-password
+    owner: root
+    group: prometheus
+    mode: "0640"
+  no_log: true
+
+- name: Services in a VPC, scraped over their private names from a peered network
+  aiven_tools.prometheus.project_integration:
+    project: acme-prod
+    services: [pg-orders, kafka-events]
+    access: [private]
+  register: aiven_private
+  delegate_to: localhost
+  run_once: true
+
+- name: Stop scraping pg-orders (its integration goes, the endpoint stays)
+  aiven_tools.prometheus.project_integration:
+    project: acme-prod
+    services: [pg-orders]
+    state: absent
+  delegate_to: localhost
+  run_once: true
+
+- name: Remove the endpoint and every integration to it
+  aiven_tools.prometheus.project_integration:
+    project: acme-prod
+    state: absent
+    remove_endpoint: true
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+endpoint:
+  description:
+    - The endpoint as it is after the task (before it, for O(state=absent)); V(null) with
+      O(state=absent) when there is none.
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Endpoint ID. V(null) when it would be created in check mode.
+      type: str
+      sample: 6f1c2b7e-3d4a-4e5f-9a8b-1c2d3e4f5a6b
+    name:
+      description: Endpoint name.
+      type: str
+      sample: prometheus
+    username:
+      description: Basic-auth user name.
+      type: str
+      sample: promscraper
+    password:
+      description:
+        - Basic-auth password, read from the API. A secret.
+      returned: only with O(return_password=true)
+      type: str
+      sample: fhyFNBjj3R
+    port:
+      description: Port the services expose metrics on (C(endpoint_config.client_port)).
+      type: int
+      sample: 9273
+ca_certificate:
+  description: The project CA certificate, PEM encoded, for C(tls_config.ca_file). Not a secret.
+  returned: when O(state=present)
+  type: str
+  sample: "-----BEGIN CERTIFICATE-----\nMIIEQTCCAqmgAwIBAgIUB3m...\n-----END CERTIFICATE-----\n"
+services:
+  description:
+    - One entry per selected service, as M(aiven_tools.prometheus.service_integration) returns
+      them (the fields of M(aiven_tools.prometheus.service_info) plus those below).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service_name:
+      description: Service name.
+      type: str
+      sample: pg-orders
+    service_type:
+      description: Service type.
+      type: str
+      sample: pg
+    state:
+      description: Service state (V(RUNNING), V(POWEROFF), V(REBUILDING), V(REBALANCING)).
+      type: str
+      sample: RUNNING
+    integration_id:
+      description: ID of the integration to the endpoint, V(null) when there is none (or in check mode).
+      type: str
+      sample: b3e1f0a2-7c6d-4b5a-8e9f-0a1b2c3d4e5f
+    active:
+      description: Whether that integration is active.
+      type: bool
+      sample: true
+    actions:
+      description:
+        - What the task did (or would do) to this service, in order, from V(enable_public_access),
+          V(enable_private_access), V(enable_privatelink_access), V(create_integration) and
+          V(delete_integration).
+      type: list
+      elements: str
+      sample: [create_integration]
+    targets:
+      description: Prometheus targets, one per route and usage.
+      type: list
+      elements: dict
+      sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary,
+                privatelink_connection_id: null}]
+      contains:
+        host:
+          description: DNS name of the service's nodes for this route and usage.
+          type: str
+        port:
+          description: Port the metrics are served on.
+          type: int
+        route:
+          description: V(dynamic), V(public), V(private) or V(privatelink).
+          type: str
+        usage:
+          description: V(primary), or V(replica) for the standby nodes.
+          type: str
+        privatelink_connection_id:
+          description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
+          type: str
+skipped:
+  description:
+    - The selected services that are not C(RUNNING), which the task did not wait for, and why.
+      A C(POWEROFF) one was also left unchanged. Empty with O(state=absent).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{service: pg-night, state: POWEROFF,
+            reason: "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on"}]
+  contains:
+    service:
+      description: Service name.
+      type: str
+    state:
+      description: Its state.
+      type: str
+    reason:
+      description: What the task did and did not do for it.
+      type: str
+removed_integrations:
+  description: Services whose integration to the endpoint was removed (or would be, in check mode).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+  sample: [pg-orders]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _endpoint
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._service_integration import (
+    Integrations,
+    by_name,
+    select,
+    selection_argument_spec,
+)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import aiven_argument_spec, run_module
+
+
+def present(module, api):
+    """Every read and check first (endpoint list + get, service list, CA), then the writes."""
+    params = module.params
+    project, name = params["project"], params["endpoint_name"]
+    endpoint_plan = _endpoint.plan_present(module, _endpoint.read(module, api, project, name), name)
+    selected = select(module, api.list_services(project))
+    integrations = Integrations(module, api, project, endpoint_plan["after"]["id"], params["access"],
+                                params["access_outside_vpc"])
+    plan = integrations.plan_present(selected)
+    ca_certificate = read_ca(module, api, project)
+
+    endpoint = _endpoint.apply_present(module, api, project, endpoint_plan)
+    shown = _endpoint.without_password(endpoint, params["return_password"])
+    integrations.endpoint_id = endpoint["id"]
+    integrations.extra = {"endpoint": shown, "ca_certificate": ca_certificate}
+    if endpoint_plan["changed"] and not module.check_mode:
+        integrations.done_before = "endpoint %s %s" % (name, "created" if endpoint_plan["create"] else "updated")
+    result = integrations.run_present(selected, plan)
+    result.update(changed=result["changed"] or endpoint_plan["changed"], endpoint=shown,
+                  ca_certificate=ca_certificate,
+                  diff={"before": {"endpoint": endpoint_plan["diff"]["before"], "services": result["diff"]["before"]},
+                        "after": {"endpoint": _endpoint.diff_view(endpoint), "services": result["diff"]["after"]}})
+    return result
+
+
+def absent(module, api):
+    params = module.params
+    project, name = params["project"], params["endpoint_name"]
+    existing = _endpoint.find_one(module, api, project, name)
+    all_services = api.list_services(project)
+    selected = select(module, all_services) if params["services"] or params["query"] else []
+    integrations = Integrations(module, api, project, existing["endpoint_id"] if existing else None)
+    result = integrations.run_absent(selected)
+    removed = sorted(row["service_name"] for row in result["services"] if row["actions"])
+    before = _endpoint.diff_view(_endpoint.endpoint_view(existing)) if existing else {}
+    after = before
+    if existing is not None and params["remove_endpoint"]:
+        # The service list as read after the deletes above (in check mode: as it was).
+        services = (integrations.last_read or by_name(all_services)).values()
+        removal = _endpoint.remove(module, api, project, existing, True, list(services))
+        removed = sorted(set(removed) | set(removal["removed_integrations"]))
+        after = {}
+    result.update(changed=result["changed"] or after != before, removed_integrations=removed,
+                  endpoint=_endpoint.without_password(_endpoint.endpoint_view(existing), False) if existing else None,
+                  diff={"before": {"endpoint": before, "services": result["diff"]["before"]},
+                        "after": {"endpoint": after, "services": result["diff"]["after"]}})
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=aiven_argument_spec(
+            endpoint_name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
+            return_password=dict(type="bool", default=False, no_log=False),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            remove_endpoint=dict(type="bool", default=False),
+            **dict(_endpoint.credentials_argument_spec(), **selection_argument_spec())
+        ),
+        required_if=[("state", "present", ("services", "query"), True)],
+        supports_check_mode=True,
+    )
+    params = module.params
+    _endpoint.check_name(module, "endpoint_name")
+    if params["state"] == "present":
+        _endpoint.check_credentials(module)
+        run_module(module, lambda api: present(module, api))
+    elif not (params["services"] or params["query"] or params["remove_endpoint"]):
+        module.fail_json(msg="state=absent needs services or query (whose integrations to remove), "
+                         "or remove_endpoint=true")
+    else:
+        run_module(module, lambda api: absent(module, api))
+
+
+if __name__ == "__main__":
+    main()
