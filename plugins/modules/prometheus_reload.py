@@ -464,7 +464,7 @@ def _id_of(value, lookup, current):
 def put_back(entry):
     """Restore one `restore` item: copy its backup over the path atomically (with the item's
     mode/owner/group, else those of the file there now, else the backup's), or remove a file the
-    earlier task created. Returns the RV(restored) item; raises OSError/KeyError on failure."""
+    earlier task created. Returns its item of the `restored` result; raises OSError/KeyError on failure."""
     path = entry["path"]
     if entry.get("action") == "created" and not entry.get("backup"):
         if os.path.lexists(path):

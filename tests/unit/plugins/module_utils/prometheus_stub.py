@@ -1,4 +1,4 @@
-"""A stand-in for Prometheus's HTTP API on 127.0.0.1, for unit tests.
+"""Stand-ins for unit tests: Prometheus's HTTP API on 127.0.0.1, and a clock for waiters.
 
 Serves what the collection reads (flags, buildinfo, /metrics, /api/v1/scrape_pools,
 /api/v1/targets, POST /-/reload) from plain attributes a test sets, with the shapes real
@@ -12,6 +12,23 @@ ones). Every request is recorded in `requests` as (method, path).
 import http.server
 import json
 import threading
+
+
+class Clock(object):
+    """Monotonic seconds that advance only when the code under test sleeps: inject `clock` and
+    `clock.sleep` into a Waiter and no test waits for real. `sleeps` records each sleep."""
+
+    def __init__(self, now=100.0):
+        self.now = now
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds > 0, "a round must never sleep zero or negative seconds"
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 class PrometheusStub(object):

@@ -5,22 +5,7 @@ An injected clock: these tests never sleep.
 import pytest
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._waiter import Waiter, WaitTimeout
-
-
-class Clock:
-    """Monotonic seconds that advance only when the waiter sleeps (or a read takes time)."""
-
-    def __init__(self):
-        self.now = 100.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        assert seconds > 0, "a round must never sleep zero or negative seconds"
-        self.sleeps.append(seconds)
-        self.now += seconds
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.module_utils.prometheus_stub import Clock
 
 
 def waiter(clock, timeout, interval=1.0):

@@ -14,7 +14,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiven_tools.prometheus.plugins.modules import prometheus_reload
 from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.module_utils.prometheus_stub import (
-    PrometheusStub,
+    Clock, PrometheusStub,
 )
 from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import fail_module, run_module
 
@@ -22,19 +22,6 @@ NEW_JOB = "aiven-acme-pg"
 RELOAD_500 = ("failed to reload config: couldn't load configuration (--config.file=\"/etc/prometheus/prometheus.yml\"): "
               "parsing YAML file /etc/prometheus/prometheus.yml: scrape timeout greater than scrape interval for "
               "scrape config with job name \"aiven-acme-pg\"")
-
-
-class Clock(object):
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(autouse=True)
