@@ -10,12 +10,16 @@ PROM_CACHE := .cache/prometheus
 setup: system venv
 
 # Debian packages: Prometheus 2.42 (+ promtool), iproute2 for the network-namespace tests,
-# and newer real Prometheus builds (2.53, 3.x) unpacked under .cache without installing them.
+# debootstrap, systemd-nspawn and ssh for the Debian-host tests (they build their Debian 12 tree
+# under .cache/debian-host on first use, ~1 min), and newer real Prometheus builds (2.53, 3.x)
+# unpacked under .cache without installing them.
 system:
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; }
 	@command -v promtool >/dev/null && command -v ip >/dev/null || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus iproute2 >/dev/null; }
+	@command -v debootstrap >/dev/null && command -v systemd-nspawn >/dev/null && command -v ssh >/dev/null || { \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap systemd-container openssh-client >/dev/null; }
 	@for suite in trixie sid; do tools/fetch-prometheus $$suite $(PROM_CACHE)/$$suite >/dev/null || exit 1; done
 
 venv: $(VENV)/.installed
