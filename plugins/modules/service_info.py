@@ -14,11 +14,13 @@ short_description: Read what Prometheus needs to know about Aiven services
 version_added: 0.1.0
 description:
   - Lists the services of an Aiven project with the fields a scrape job needs (type, state,
-    nodes, VPC, whether C(public_access.prometheus) is on, the Prometheus integrations and the
-    Prometheus targets (host, port, route and usage of every C(prometheus) component,
-    replica hosts included)).
+    nodes, VPC, which access flags of the Prometheus port are on, the Prometheus integrations
+    and the Prometheus targets (host, port, route, usage and PrivateLink connection of every
+    C(prometheus) component, replica hosts included)).
   - Never returns raw service objects, which hold passwords and keys.
   - One API call, however many services the project has.
+  - Runs where the task runs and needs C(requests) there, so on the controller with
+    C(delegate_to=localhost) and C(run_once=true).
 extends_documentation_fragment:
   - aiven_tools.prometheus.aiven
   - aiven_tools.prometheus.aiven.info_attributes
@@ -113,19 +115,26 @@ services:
       description: Whether C(user_config.public_access.prometheus) is on.
       type: bool
       sample: true
+    prometheus_access:
+      description:
+        - Which access flags of the Prometheus port are on (C(user_config.public_access.prometheus),
+          C(private_access.prometheus), C(privatelink_access.prometheus)).
+      type: dict
+      sample: {public: true, private: false, privatelink: false}
     prometheus_integrations:
       description: Enabled Prometheus integrations (id, endpoint_id, endpoint_name, active, enabled).
       type: list
       elements: dict
       sample: [{id: b3e1f0a2-7c6d-4b5a-8e9f-0a1b2c3d4e5f, endpoint_id: 6f1c2b7e-3d4a-4e5f-9a8b-1c2d3e4f5a6b,
-                endpoint_name: prometheus-scrape, active: true, enabled: true}]
+                endpoint_name: prometheus, active: true, enabled: true}]
     targets:
       description:
         - Where Prometheus scrapes the service, one entry per C(prometheus) component.
         - Empty until a Prometheus integration is enabled.
       type: list
       elements: dict
-      sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary}]
+      sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary,
+                privatelink_connection_id: null}]
       contains:
         host:
           description: DNS name of the service's nodes for this route and usage.
@@ -137,7 +146,9 @@ services:
           sample: 9273
         route:
           description:
-            - V(dynamic) is the normal DNS name; V(public) appears for VPC services with public access.
+            - V(dynamic) is the normal DNS name. In a project VPC, V(public), V(private) and
+              V(privatelink) appear with the matching access flag (V(privatelink) once per
+              PrivateLink connection).
           type: str
           sample: dynamic
         usage:
@@ -145,6 +156,10 @@ services:
             - V(primary), or V(replica) for the standby nodes.
           type: str
           sample: primary
+        privatelink_connection_id:
+          description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
+          type: str
+          sample: plc39b0b1e8a1e
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -3,10 +3,14 @@
 Every test counts the requests the fake saw: an idempotent run or a check-mode run must send
 no write, and a failed call must leave nothing half-done.
 """
+import importlib
 import os
 import stat
+import subprocess
+import sys
 
 import pytest
+import requests
 
 from sandbox.fake_aiven import running
 from sandbox.util import free_port
@@ -345,3 +349,57 @@ def test_endpoint_password_file_written_only_when_different(run, fake, tmp_path)
     missing = tmp_path / "nope" / "password"
     rc, result, dummy = run("integration_endpoint", {"name": "gen", "password_file": str(missing)})
     assert rc != 0 and result["msg"] == "the directory of %s does not exist" % missing
+
+
+# ------------------------------------------------------------------ EXAMPLES as pasted (issue 17.5)
+
+@pytest.mark.parametrize("module", ["integration_endpoint", "project_ca", "service_integration", "project_integration"])
+def test_examples_run_as_pasted_with_a_prometheus_host_that_has_no_requests(ansible, tmp_path, module):
+    """Each module's EXAMPLES, unchanged but for /etc/prometheus -> a scratch directory, in a play
+    on a Prometheus host whose Python has no requests: a module task that ran there instead of
+    on the controller would fail, the copy tasks must work there."""
+    bare_python = "/usr/bin/python3"
+    if subprocess.run([bare_python, "-c", "import requests"], capture_output=True).returncode == 0:
+        pytest.skip("%s has requests: it cannot stand in for a Prometheus host without it" % bare_python)
+    examples = importlib.import_module("ansible_collections.aiven_tools.prometheus.plugins.modules." + module).EXAMPLES
+    etc = tmp_path / "etc-prometheus"
+    etc.mkdir()
+    tasks = "\n".join("    " + line if line.strip() else "" for line in examples.replace("/etc/prometheus", str(etc))
+                      .splitlines())
+    playbook = tmp_path / "examples.yml"
+    playbook.write_text("- hosts: prometheus\n  gather_facts: false\n  tasks:\n" + tasks + "\n")
+    inventory = tmp_path / "inventory.ini"
+    inventory.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n"
+                         "[prometheus]\nprom1 ansible_connection=local ansible_python_interpreter=%s\n"
+                         % (sys.executable, bare_python))
+    services = [("pg-orders", "pg", 2, "vpc-1"), ("kafka-events", "kafka", 1, "vpc-1")]
+    with running(TOKEN, services, project="acme-prod") as fake:
+        if module == "service_integration":  # its examples use an endpoint made beforehand
+            fake_endpoint = {"endpoint_name": "prometheus", "endpoint_type": "prometheus", "user_config": {}}
+            requests.post(fake.url + "/v1/project/acme-prod/integration_endpoint", json=fake_endpoint, timeout=10,
+                          headers={"Authorization": "aivenv1 " + TOKEN}).raise_for_status()
+        proc = ansible.playbook(playbook, "-i", str(inventory), "-e", "vault_aiven_prometheus_password=" + PASSWORD,
+                                env={"AIVEN_WEB_URL": fake.url, "AIVEN_TOKEN": TOKEN,
+                                     "AIVEN_CLIENT_RETRY_WAIT_MIN": "0.01"})
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "failed=0" in proc.stdout
+        project = fake.projects["acme-prod"]
+        if module == "project_ca":
+            for written in (etc / "aiven-acme-prod-ca.pem", tmp_path / "aiven-acme-prod-ca.pem"):
+                assert written.read_text() == project["ca_pem"]
+        elif module == "integration_endpoint":
+            assert (etc / "aiven-password").read_text() == PASSWORD + "\n"
+            assert stat.S_IMODE(os.stat(etc / "aiven-password").st_mode) == 0o640
+            assert (tmp_path / "aiven-prometheus-password").read_text() == PASSWORD + "\n"
+            assert project["endpoints"] == {}  # the last example removes it
+        elif module == "project_integration":
+            assert (etc / "aiven-acme-prod-ca.pem").read_text() == project["ca_pem"]
+            [password] = [line for line in (etc / "aiven-password").read_text().splitlines()]
+            assert len(password) >= 8
+            assert project["endpoints"] == {} and project["integrations"] == {}  # the last examples remove them
+            assert project["services"]["kafka-events"]["user_config"]["private_access"] == {"prometheus": True}
+        else:
+            assert [i["source_service"] for i in project["integrations"].values()] == ["kafka-events"]
+            assert project["services"]["pg-orders"]["user_config"]["private_access"] == {"prometheus": True}
+            assert "private-pg-orders-acme-prod.aiven.test" in proc.stdout
+    ansible.assert_no_secret(TOKEN, PASSWORD)
