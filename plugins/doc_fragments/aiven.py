@@ -134,7 +134,7 @@ options:
         turns them on. PrivateLink targets are not waited for (they need a connection).
       - Also waits when nothing changed but an integration is not active yet, so a re-run after
         a timeout waits again.
-      - A service that is not C(RUNNING) is never waited for; see RV(skipped).
+      - A service that is not C(RUNNING) is never waited for; see RV(skipped_services).
     type: bool
     default: true
   wait_timeout:
@@ -151,10 +151,10 @@ notes:
   - Aiven needs about a minute after the integration is enabled before metrics appear.
   - "Services that are not running: a C(POWEROFF) service has no nodes and lists no targets.
     It is left as it is (no integration is created and no flag set for it; Aiven refuses some
-    calls on powered-off services) and listed in RV(skipped) with a warning; the first run after
-    it is powered on sets it up. A C(REBUILDING) or C(REBALANCING) service gets its changes but
-    is not waited for. Either way the other services converge and the task does not wait for
-    what cannot come up."
+    calls on powered-off services) and listed in RV(skipped_services) with a warning; the first
+    run after it is powered on sets it up. A C(REBUILDING) or C(REBALANCING) service gets its
+    changes but is not waited for. Either way the other services converge and the task does not
+    wait for what cannot come up."
 """
 
     # check_mode / diff_mode / action group, for modules that change things.

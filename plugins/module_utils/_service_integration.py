@@ -239,7 +239,7 @@ def skipped_rows(services, endpoint_id, access, outside_vpc):
 
 def warn_skipped(module, skipped):
     if skipped:
-        module.warn("not waited for, as they are not running: %s (see skipped)"
+        module.warn("not waited for, as they are not running: %s (see skipped_services)"
                     % ", ".join("%s (%s)" % (row["service"], row["state"]) for row in skipped))
 
 
@@ -288,7 +288,7 @@ class Integrations(object):
     # ---------------------------------------------------------------- present
 
     def run_present(self, selected, plan):
-        """Carry out plan_present's plan; {"changed", "diff", "services", "skipped"}."""
+        """Carry out plan_present's plan; {"changed", "diff", "services", "skipped_services"}."""
         changed = any(plan.values())
         result = {"changed": changed, "diff": plan_diff(selected, self.endpoint_id, plan)}
         final = selected
@@ -300,8 +300,8 @@ class Integrations(object):
                     self._recover_present(selected, exc)
             final = self._wait(selected, plan, changed)
         result["services"] = self._rows(final, plan)
-        result["skipped"] = skipped_rows(final, self.endpoint_id, self.access, self.outside_vpc)
-        warn_skipped(self.module, result["skipped"])
+        result["skipped_services"] = skipped_rows(final, self.endpoint_id, self.access, self.outside_vpc)
+        warn_skipped(self.module, result["skipped_services"])
         return result
 
     def _apply_present(self, plan):
@@ -376,7 +376,7 @@ class Integrations(object):
                 self._fail("the Prometheus integration is enabled but not active with targets after %ss for: %s; "
                            "re-run to wait again" % (params["wait_timeout"], ", ".join(self._pending(current, names))),
                            changed, services=self._rows(final, plan),
-                           skipped=skipped_rows(final, self.endpoint_id, self.access, self.outside_vpc))
+                           skipped_services=skipped_rows(final, self.endpoint_id, self.access, self.outside_vpc))
         elif changed:
             current = self.last_read = by_name(self.api.list_services(self.project))
         return [current.get(n, s) for n, s in by_name(selected).items()]
@@ -387,7 +387,7 @@ class Integrations(object):
         """Remove the selected services' integrations to the endpoint; same result keys."""
         plan = plan_absent(selected, self.endpoint_id)
         changed = any(plan.values())
-        result = {"changed": changed, "diff": plan_diff(selected, self.endpoint_id, plan), "skipped": []}
+        result = {"changed": changed, "diff": plan_diff(selected, self.endpoint_id, plan), "skipped_services": []}
         final = selected
         if changed and not self.module.check_mode:
             try:

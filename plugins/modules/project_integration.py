@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: project_integration
 short_description: Everything Prometheus needs from an Aiven project, in one task
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Does in one task what M(aiven_tools.prometheus.integration_endpoint),
     M(aiven_tools.prometheus.service_integration) and M(aiven_tools.prometheus.project_ca) do in
@@ -223,10 +223,11 @@ services:
         privatelink_connection_id:
           description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
           type: str
-skipped:
+skipped_services:
   description:
     - The selected services that are not C(RUNNING), which the task did not wait for, and why.
       A C(POWEROFF) one was also left unchanged. Empty with O(state=absent).
+    - Not called C(skipped), which Ansible would take for the task's own status.
   returned: always
   type: list
   elements: dict

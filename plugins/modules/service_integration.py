@@ -182,10 +182,11 @@ services:
         privatelink_connection_id:
           description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
           type: str
-skipped:
+skipped_services:
   description:
     - The selected services that are not C(RUNNING), which the task did not wait for, and why.
       A C(POWEROFF) one was also left unchanged. Empty with O(state=absent).
+    - Not called C(skipped), which Ansible would take for the task's own status.
   returned: always
   type: list
   elements: dict

@@ -403,3 +403,25 @@ def test_examples_run_as_pasted_with_a_prometheus_host_that_has_no_requests(ansi
             assert project["services"]["pg-orders"]["user_config"]["private_access"] == {"prometheus": True}
             assert "private-pg-orders-acme-prod.aiven.test" in proc.stdout
     ansible.assert_no_secret(TOKEN, PASSWORD)
+
+
+# ------------------------------------------------------------------ project_integration (issues 11.2, 13.1)
+
+def test_project_integration_skips_a_powered_off_service_and_converges_the_others(run, fake):
+    fake.set_service_state("acme", "mysql-vpc", "POWEROFF")
+    args = {"query": "[?service_type!='grafana']", "access": ["private"], "wait_interval": 0.05, "wait_timeout": 120}
+    rc, result, proc = run("project_integration", args)
+    assert rc == 0, proc.stdout
+    assert enabled_services(fake) == ["kafka-events", "pg-orders"]
+    assert result["skipped_services"] == [{"service": "mysql-vpc", "state": "POWEROFF", "reason": (
+        "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on")}]
+    assert "not waited for, as they are not running: mysql-vpc (POWEROFF)" in proc.stdout + proc.stderr
+    kafka = [s for s in result["services"] if s["service_name"] == "kafka-events"][0]
+    assert {t["route"] for t in kafka["targets"]} == {"dynamic", "private"}
+    assert result["ca_certificate"] == fake.projects["acme"]["ca_pem"]
+    assert "password" not in result["endpoint"]
+
+    fake.clear_requests()
+    rc, result, proc = run("project_integration", args)
+    assert rc == 0 and result["changed"] is False, proc.stdout
+    assert [r["method"] for r in fake.requests] == ["GET"] * 4

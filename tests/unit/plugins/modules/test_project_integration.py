@@ -90,7 +90,7 @@ def test_from_nothing_in_one_call_then_four_reads(fake):
     assert rows["pg-orders"]["active"] is True and rows["pg-orders"]["actions"] == ["create_integration"]
     assert {(t["host"], t["usage"]) for t in rows["pg-orders"]["targets"]} == {
         ("pg-orders-acme.aiven.test", "primary"), ("replica-pg-orders-acme.aiven.test", "replica")}
-    assert result["skipped"] == []
+    assert result["skipped_services"] == []
     assert PASSWORD not in repr(result) and TOKEN not in repr(result)
 
     fake.clear_requests()
@@ -185,14 +185,14 @@ def test_powered_off_service_is_skipped_with_a_warning(fake):
     fake.set_service_state("acme", "pg-orders", "POWEROFF")
     result = run(fake, query="[?service_type!='grafana']", wait_timeout=30)
     assert integrations(fake) == ["kafka-events"]
-    assert result["skipped"] == [{"service": "pg-orders", "state": "POWEROFF", "reason": (
+    assert result["skipped_services"] == [{"service": "pg-orders", "state": "POWEROFF", "reason": (
         "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on")}]
     assert by_name(result)["pg-orders"]["targets"] == []
-    assert warnings_seen() == ["not waited for, as they are not running: pg-orders (POWEROFF) (see skipped)"]
+    assert warnings_seen() == ["not waited for, as they are not running: pg-orders (POWEROFF) (see skipped_services)"]
     # powered on again: the next run sets it up
     fake.set_service_state("acme", "pg-orders", "RUNNING")
     result = run(fake, query="[?service_type!='grafana']")
-    assert result["changed"] is True and result["skipped"] == []
+    assert result["changed"] is True and result["skipped_services"] == []
     assert integrations(fake) == ["kafka-events", "pg-orders"]
 
 

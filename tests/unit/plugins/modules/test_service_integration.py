@@ -238,9 +238,9 @@ def test_powered_off_service_is_left_alone_skipped_and_not_waited_for():
     assert result["changed"] is True
     assert by_name(result)["pg-night"]["actions"] == []
     assert by_name(result)["pg-orders"]["active"] is True
-    assert result["skipped"] == [{"service": "pg-night", "state": "POWEROFF", "reason": (
+    assert result["skipped_services"] == [{"service": "pg-night", "state": "POWEROFF", "reason": (
         "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on")}]
-    assert warnings_seen() == ["not waited for, as they are not running: pg-night (POWEROFF) (see skipped)"]
+    assert warnings_seen() == ["not waited for, as they are not running: pg-night (POWEROFF) (see skipped_services)"]
 
 
 def test_rebuilding_service_gets_its_integration_but_is_not_waited_for():
@@ -253,7 +253,7 @@ def test_rebuilding_service_gets_its_integration_but_is_not_waited_for():
         assert integrations(fake) == ["pg-busy"]
     assert result["changed"] is True
     assert by_name(result)["pg-busy"]["actions"] == ["create_integration"]
-    assert result["skipped"] == [{"service": "pg-busy", "state": "REBUILDING", "reason": (
+    assert result["skipped_services"] == [{"service": "pg-busy", "state": "REBUILDING", "reason": (
         "REBUILDING: not waited for; its targets are listed again once it is RUNNING")}]
 
 
