@@ -38,19 +38,20 @@ import re
 
 from collections.abc import Mapping
 
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
+    COLLECTION, JOBS_KEY, ScrapeConfigError,
+)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.document import Document
+
 # The kinds, in the order a report lists them (issue 15).
 KINDS = ("no_endpoint", "not_integrated", "powered_off", "not_scraped", "stale_job",
          "unmanaged_job", "tls_unverified", "password_inline", "target_down")
 
-COLLECTION = "aiven_tools.prometheus"
 RUNNING = "RUNNING"  # aiven-api.md 4.1: POWEROFF | REBALANCING | REBUILDING | RUNNING
 
-# How the scrape_config module marks what it placed (plugins/module_utils/_scrape_config/common.py
-# and content.py): a block of jobs in the main file between these two comments, or a drop-in file
-# whose first line names its owner.
-_BLOCK_RE = re.compile(r"^[ \t]*# (?P<which>BEGIN|END) aiven_tools\.prometheus (?P<owner>\S+) \[scrape_configs\]")
-_DROPIN_HEAD_RE = re.compile(r"^# aiven_tools\.prometheus (?P<owner>\S+): managed by Ansible")
-_JOB_NAME_RE = re.compile(r"^[ \t]*(?:-[ \t]+)?job_name[ \t]*:[ \t]*(?P<value>.*?)[ \t]*$")
+# The first line of a drop-in file the scrape_config module wrote (_scrape_config/content.py
+# render_dropin); jobs it placed in the main file are inside its marker comments (document.py).
+_DROPIN_HEAD_RE = re.compile(r"^# %s (?P<owner>\S+): managed by Ansible" % re.escape(COLLECTION))
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
 
 
@@ -66,28 +67,19 @@ def finding(kind, service=None, job=None, detail=""):
 
 # -- what the collection placed ------------------------------------------------------------------
 
-def _unquote(value):
-    value = value.split(" #")[0].strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
-def block_owners(text):
-    """{job_name: owner} of the jobs between the collection's marker comments in a main file.
-
-    The markers are ``# BEGIN aiven_tools.prometheus <owner> [scrape_configs] ...`` and ``# END
-    aiven_tools.prometheus <owner> [scrape_configs]``; the role's owner is ``aiven-<project>``.
-    """
-    owners, owner = {}, None
-    for line in text.splitlines():
-        marker = _BLOCK_RE.match(line)
-        if marker:
-            owner = marker.group("owner") if marker.group("which") == "BEGIN" else None
-            continue
-        job = _JOB_NAME_RE.match(line) if owner else None
-        if job:
-            owners[_unquote(job.group("value"))] = owner
+def block_owners(text, path, names):
+    """{job_name: owner} of those of `names` that are inside one of the collection's marked
+    blocks of a main file (``# BEGIN aiven_tools.prometheus <owner> [scrape_configs] ...``, the
+    role's owner is ``aiven-<project>``), read by the scrape_config module's own line editor."""
+    try:
+        document = Document(text, path)
+    except ScrapeConfigError as exc:
+        raise AuditError("cannot tell which jobs %s placed: %s" % (COLLECTION, exc))
+    owners = {}
+    for name in names:
+        owner = document.job_location(name)[1]
+        if owner:
+            owners[name] = owner
     return owners
 
 
@@ -95,6 +87,19 @@ def dropin_owner(text):
     """The owner named on the first line of a drop-in file the collection wrote, else None."""
     match = _DROPIN_HEAD_RE.match(text.lstrip("\ufeff").split("\n", 1)[0])
     return match.group("owner") if match else None
+
+
+def file_jobs(entry):
+    """[{name, file, config}] of the scrape_configs of one file {path, data}."""
+    data = entry.get("data")
+    if data is None:
+        return []  # an empty file: no jobs (Prometheus reads it as empty too)
+    if not isinstance(data, Mapping):
+        raise AuditError("%s: not a YAML mapping (Prometheus reads a mapping with scrape_configs)" % entry["path"])
+    items = data.get(JOBS_KEY) or []
+    if not all(isinstance(job, Mapping) and "job_name" in job for job in items):
+        raise AuditError("%s: a scrape_configs item without job_name" % entry["path"])
+    return [{"name": str(job["job_name"]), "file": entry["path"], "config": job} for job in items]
 
 
 def config_jobs(files):
@@ -105,19 +110,11 @@ def config_jobs(files):
     """
     jobs = []
     for index, entry in enumerate(files):
-        data = entry.get("data")
-        if data is None:
-            continue  # an empty file: no jobs (Prometheus reads it as empty too)
-        if not isinstance(data, Mapping):
-            raise AuditError("%s: not a YAML mapping (Prometheus reads a mapping with scrape_configs)" % entry["path"])
+        found = file_jobs(entry)
         text = entry.get("text") or ""
-        owners = block_owners(text) if index == 0 else {}
-        whole = dropin_owner(text) if index else None
-        for job in data.get("scrape_configs") or []:
-            if not isinstance(job, Mapping) or "job_name" not in job:
-                raise AuditError("%s: a scrape_configs item without job_name" % entry["path"])
-            name = str(job["job_name"])
-            jobs.append({"name": name, "file": entry["path"], "owner": whole or owners.get(name), "config": job})
+        names = [job["name"] for job in found]
+        owners = block_owners(text, entry["path"], names) if index == 0 else dict.fromkeys(names, dropin_owner(text))
+        jobs.extend(dict(job, owner=owners.get(job["name"])) for job in found)
     return jobs
 
 
@@ -206,9 +203,15 @@ def owned_service(job, job_prefix, project, known):
 
 # -- TLS and credentials -------------------------------------------------------------------------
 
+def pem_certificates(text):
+    """The PEM CERTIFICATE blocks in a text, each whole; nothing else of it."""
+    return [match.group(0) for match in _PEM_RE.finditer(text or "")]
+
+
 def certificates(pem):
-    """The certificates in a PEM text, as their base64 bodies without white space."""
-    return set(re.sub(r"\s+", "", body) for body in _PEM_RE.findall(pem or ""))
+    """The certificates in a PEM text (or a list of them), as base64 bodies without white space."""
+    pem = "\n".join(pem) if isinstance(pem, list) else pem
+    return set(re.sub(r"\s+", "", match.group(1)) for match in _PEM_RE.finditer(pem or ""))
 
 
 def resolve(path, directory):
@@ -226,8 +229,9 @@ def ca_file_of(job):
 def tls_problems(job, ca_certificate, ca_files):
     """Why a job's TLS does not verify Aiven's certificates against the project CA; [] if it does.
 
-    ca_files: {absolute path: PEM text, or None when the host could not read it}; a path not
-    in it was not read and is not judged. ca_certificate: the project CA's PEM.
+    ca_files: {absolute path: its certificates (PEM text or blocks), or None when the host could
+    not read it}; a path not in it was not read and is not judged. ca_certificate: the project
+    CA's PEM.
     """
     config = job["config"]
     tls = _mapping(config.get("tls_config"))
@@ -372,8 +376,11 @@ def audit(project, endpoint_name, endpoint, services, selected, files, targets, 
 
     endpoint: the integration endpoint ({id, name, ...}; id None or no endpoint: it does not
     exist). selected: names of the services the role's selection picks. owner: the owner id of
-    the role's jobs (``aiven-<project>``, the default). ca_files: see tls_problems().
+    the role's jobs (``aiven-<project>``, the default). ca_files: prometheus_info's
+    [{path, certificates (None: unreadable)}], or the {path: certificates} of tls_problems().
     """
+    if isinstance(ca_files, list):
+        ca_files = dict((entry["path"], entry.get("certificates")) for entry in ca_files)
     if not isinstance(services, list) or not all(isinstance(s, Mapping) and s.get("service_name") for s in services):
         raise AuditError("services: give service_info's services (a list of dicts with service_name)")
     selected = set(selected or [])
@@ -393,8 +400,8 @@ def audit(project, endpoint_name, endpoint, services, selected, files, targets, 
 
 
 def ca_files_to_read(files):
-    """Sorted absolute tls_config.ca_file paths of every job in `files` (see config_jobs)."""
-    return sorted(set(path for path in (ca_file_of(job) for job in config_jobs(files)) if path))
+    """Sorted absolute tls_config.ca_file paths of every job in `files` ({path, data})."""
+    return sorted(set(path for entry in files for path in map(ca_file_of, file_jobs(entry)) if path))
 
 
 def table(findings):

@@ -366,8 +366,15 @@ def test_address_host(target, expected):
 def test_block_owners_reads_only_between_the_markers():
     text = MAIN_HEAD + block(role_job("pg-orders"), role_job("pg-orders", usage="replica")) + \
         "  - job_name: 'after'\n" + block('- job_name: "other-one"  # a comment\n', owner="aiven-zz")
-    assert A.block_owners(text) == {"aiven-acme-pg-orders": "aiven-acme", "aiven-acme-pg-orders-replica": "aiven-acme",
-                                    "other-one": "aiven-zz"}
+    names = ["prometheus", "aiven-acme-pg-orders", "aiven-acme-pg-orders-replica", "after", "other-one"]
+    assert A.block_owners(text, "/p.yml", names) == {
+        "aiven-acme-pg-orders": "aiven-acme", "aiven-acme-pg-orders-replica": "aiven-acme", "other-one": "aiven-zz"}
+
+
+def test_broken_markers_are_one_line():
+    text = MAIN_HEAD + block(role_job("pg-orders")).split("  # END")[0]
+    with pytest.raises(A.AuditError, match="cannot tell which jobs aiven_tools.prometheus placed: /p.yml.*BEGIN marker"):
+        A.block_owners(text, "/p.yml", ["aiven-acme-pg-orders"])
 
 
 @pytest.mark.parametrize("text, owner", [
@@ -436,3 +443,20 @@ def test_table():
 def test_unknown_kind_is_refused():
     with pytest.raises(A.AuditError, match="unknown finding kind 'lost'"):
         A.finding("lost")
+
+
+def test_pem_certificates_keep_only_certificate_blocks():
+    key = "-----BEGIN PRIVATE KEY-----\nU0VDUkVU\n-----END PRIVATE KEY-----\n"
+    assert A.pem_certificates("bundle\n" + CA + key + OTHER_CA) == [CA.rstrip("\n"), OTHER_CA.rstrip("\n")]
+    assert A.pem_certificates(key) == []
+
+
+def test_ca_files_as_prometheus_info_returns_them():
+    config = files(MAIN_HEAD + "  - {job_name: j, scheme: https, tls_config: {ca_file: ../ca.pem}, "
+                               "dns_sd_configs: [{names: [%s], port: 9273}]}\n" % host("pg-orders"))
+    for entry, expected in [({"certificates": [OTHER_CA, CA], "error": None}, 0),
+                            ({"certificates": [OTHER_CA], "error": None}, 1),
+                            ({"certificates": None, "error": "Permission denied"}, 1)]:
+        entry["path"] = "/etc/ca.pem"
+        result = run([service("pg-orders")], config, ca_files=[entry])
+        assert result["summary"]["tls_unverified"] == expected

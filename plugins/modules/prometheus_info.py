@@ -1,0 +1,256 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) aiven_tools.prometheus contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: prometheus_info
+short_description: Read what a Prometheus host scrapes, from its files and from Prometheus itself
+version_added: 0.1.0
+description:
+  - Runs on the Prometheus host and changes nothing. Returns the configuration as Prometheus reads
+    it, and what Prometheus makes of it.
+  - RV(files) holds the text of the main configuration file O(path) and of every file its
+    C(scrape_config_files) patterns match, in the order Prometheus loads them. Relative
+    patterns are relative to the main file's directory, and patterns match as Go's
+    C(filepath.Glob) does (C(*) matches dot files too), as in Prometheus's C(config/config.go).
+  - RV(ca_files) holds, for every C(tls_config.ca_file) a job names (a relative path resolved
+    against the directory of the file holding the job, as Prometheus resolves it), the
+    certificates in it, so a caller can tell whether it is the CA it expects. Only the
+    C(CERTIFICATE) blocks of those files are returned, never anything else they hold.
+  - RV(targets) holds Prometheus's active targets from C(/api/v1/targets), with their health and
+    last scrape error.
+  - The role C(aiven_tools.prometheus.prometheus_aiven) uses it for C(prometheus_aiven_state=audit),
+    with the P(aiven_tools.prometheus.scrape_audit#filter) filter.
+  - Needs only Python's standard library on the host; files are read as YAML with PyYAML when
+    it is installed, else with the collection's own reader.
+author:
+  - aiven_tools.prometheus developers (@aiven_tools)
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details: The module only reads, so it runs normally in check mode.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
+    support: none
+    details: The module changes nothing.
+options:
+  path:
+    description:
+      - Prometheus's main configuration file, as given to its C(--config.file).
+    type: path
+    default: /etc/prometheus/prometheus.yml
+  web_url:
+    description:
+      - Prometheus's web address as seen from the Prometheus host, without C(/api/v1).
+    type: str
+    default: http://127.0.0.1:9090
+  timeout:
+    description:
+      - Seconds to wait for Prometheus's answer.
+    type: int
+    default: 10
+  validate_certs:
+    description:
+      - Verify Prometheus's certificate when O(web_url) is C(https).
+    type: bool
+    default: true
+seealso:
+  - module: aiven_tools.prometheus.scrape_config
+  - plugin: aiven_tools.prometheus.scrape_audit
+    plugin_type: filter
+  - name: Prometheus configuration (scrape_config_files)
+    link: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#configuration-file
+  - name: Prometheus HTTP API (targets)
+    link: https://prometheus.io/docs/prometheus/latest/querying/api/#targets
+"""
+
+EXAMPLES = r"""
+- name: Read what this Prometheus scrapes
+  aiven_tools.prometheus.prometheus_info:
+    path: /etc/prometheus/prometheus.yml
+    web_url: http://127.0.0.1:9090
+  register: prometheus
+
+- name: Show the targets that are not up, with Prometheus's reason
+  ansible.builtin.debug:
+    msg: "{{ item.scrapePool }} {{ item.scrapeUrl }}: {{ item.lastError }}"
+  loop: "{{ prometheus.targets | rejectattr('health', 'eq', 'up') | list }}"
+  loop_control:
+    label: "{{ item.scrapeUrl }}"
+
+- name: Show which files Prometheus reads
+  ansible.builtin.debug:
+    msg: "{{ prometheus.files | map(attribute='path') | list }}"
+"""
+
+RETURN = r"""
+config_file:
+  description: The main configuration file, as an absolute path.
+  returned: always
+  type: str
+  sample: /etc/prometheus/prometheus.yml
+files:
+  description: The main file, then every file C(scrape_config_files) includes, in Prometheus's order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Absolute path.
+      type: str
+      sample: /etc/prometheus/scrape_configs.d/aiven-acme-prod.yml
+    pattern:
+      description: The C(scrape_config_files) entry that matched it; V(null) for the main file.
+      type: str
+      sample: scrape_configs.d/*.yml
+    text:
+      description: The file's text.
+      type: str
+      sample: "scrape_configs:\n  - job_name: aiven-acme-prod-pg-orders\n    ..."
+ca_files:
+  description: Every C(tls_config.ca_file) the jobs name, once each, sorted.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Absolute path.
+      type: str
+      sample: /etc/prometheus/aiven-acme-prod-ca.pem
+    certificates:
+      description: The PEM C(CERTIFICATE) blocks in the file; V(null) when it cannot be read.
+      type: list
+      elements: str
+      sample: ["-----BEGIN CERTIFICATE-----\nMIIEQTCCAqmgAwIBAgIU...\n-----END CERTIFICATE-----"]
+    error:
+      description: Why the file cannot be read; V(null) when it can.
+      type: str
+      sample: "No such file or directory"
+targets:
+  description:
+    - Prometheus's active targets (C(/api/v1/targets) C(activeTargets)), with these keys of each.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    scrapePool:
+      description: The job.
+      type: str
+      sample: aiven-acme-prod-pg-orders
+    scrapeUrl:
+      description: The URL scraped.
+      type: str
+      sample: https://35.228.10.1:9273/metrics
+    health:
+      description: V(up), V(down) or V(unknown) (not scraped yet).
+      type: str
+      sample: down
+    lastError:
+      description: Why the last scrape failed; empty when it did not.
+      type: str
+      sample: "server returned HTTP status 401 Unauthorized"
+    labels:
+      description: The target's labels after relabelling.
+      type: dict
+      sample: {job: aiven-acme-prod-pg-orders, instance: "35.228.10.1:9273", aiven_service: pg-orders}
+    discoveredLabels:
+      description: The labels service discovery gave the target, before relabelling.
+      type: dict
+      sample: {__address__: "35.228.10.1:9273", __meta_dns_name: pg-orders-acme-prod.aivencloud.com}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._audit import (
+    AuditError,
+    ca_files_to_read,
+    pem_certificates,
+)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import PrometheusAPI, PrometheusError
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
+    FILES_KEY,
+    ScrapeConfigError,
+)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.placement import go_glob, read_text
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.proof import (
+    Loader,
+    as_list,
+    as_mapping,
+)
+
+TARGET_KEYS = ("scrapePool", "scrapeUrl", "health", "lastError", "labels", "discoveredLabels")
+
+
+def read_file(path, subject):
+    """The text of `path`; `subject` names it in the error (one line, for fail_json)."""
+    text = read_text(path)
+    if text is None:
+        raise ScrapeConfigError("%s does not exist or cannot be read" % subject)
+    return text
+
+
+def config_files(path, loader):
+    """[{path, pattern, text, data}]: the main file, then each included file (config.go
+    GetScrapeConfigs: each pattern in order, its matches sorted, as filepath.Glob returns them)."""
+    main = {"path": path, "pattern": None, "text": read_file(path, "The Prometheus configuration file " + path)}
+    main["data"] = as_mapping(loader.load(main["text"], path), path)
+    files = [main]
+    for pattern in as_list(main["data"].get(FILES_KEY)):
+        pattern = str(pattern)
+        resolved = pattern if os.path.isabs(pattern) else os.path.join(os.path.dirname(path), pattern)
+        for found in go_glob(resolved):
+            text = read_file(found, "%s (included by %s: %s)" % (found, FILES_KEY, pattern))
+            files.append({"path": found, "pattern": pattern, "text": text, "data": loader.load(text, found)})
+    return files
+
+
+def ca_file(path):
+    """{path, certificates, error}: only the CERTIFICATE blocks, whatever else the file holds."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read().decode("utf-8", "replace")
+    except (IOError, OSError) as exc:
+        return {"path": path, "certificates": None, "error": to_native(exc.strerror or exc)}
+    return {"path": path, "certificates": pem_certificates(data), "error": None}
+
+
+def active_targets(module):
+    api = PrometheusAPI(module.params["web_url"], timeout=module.params["timeout"],
+                        validate_certs=module.params["validate_certs"])
+    return [dict((key, target.get(key)) for key in TARGET_KEYS) for target in api.active_targets()]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/prometheus/prometheus.yml"),
+            web_url=dict(type="str", default="http://127.0.0.1:9090"),
+            timeout=dict(type="int", default=10),
+            validate_certs=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    path = os.path.abspath(module.params["path"])
+    try:
+        files = config_files(path, Loader())
+        ca_files = [ca_file(ca) for ca in ca_files_to_read(files)]
+        targets = active_targets(module)
+    except (ScrapeConfigError, AuditError, PrometheusError) as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=False, config_file=path, ca_files=ca_files, targets=targets,
+                     files=[dict((key, entry[key]) for key in ("path", "pattern", "text")) for entry in files])
+
+
+if __name__ == "__main__":
+    main()
