@@ -166,8 +166,8 @@ options:
       - Created when missing (mode and owner of the configuration's directory) and left in place
         on removal.
       - If an existing C(scrape_config_files) pattern already matches O(dropin_dir)C(/NAME.yml),
-        no include line is added (two matching patterns are an error: the file would be loaded
-        twice).
+        no include line is added (two matching patterns are an error, as the file would be
+        loaded twice).
     type: path
     default: scrape_configs.d
   backup:

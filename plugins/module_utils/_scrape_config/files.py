@@ -38,11 +38,12 @@ def lock_path(config_real_path):
 
 class FileLock(object):
     """An exclusive fcntl.flock on `path` (created 0600 when missing, left in place), waited for
-    up to `timeout` seconds. Serializes read-validate-replace of one configuration across runs."""
+    up to `timeout` seconds (default LOCK_TIMEOUT). Serializes read-validate-replace of one
+    configuration across runs; the kernel drops it when its process ends."""
 
-    def __init__(self, path, timeout=LOCK_TIMEOUT, interval=0.05):
+    def __init__(self, path, timeout=None, interval=0.05):
         self.path = path
-        self.timeout = timeout
+        self.timeout = LOCK_TIMEOUT if timeout is None else timeout
         self.interval = interval
         self.fd = None
 

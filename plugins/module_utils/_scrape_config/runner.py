@@ -266,7 +266,14 @@ class Run(object):
         if change.path == placement.dropin_real:
             self.scratch.ensure_dir(os.path.dirname(change.path), placement.config_dir)
         tmp = self.scratch.file(os.path.dirname(change.path), os.path.basename(change.path), change.after)
-        module.atomic_move(tmp, change.path, unsafe_writes=self.params["unsafe_writes"])
+        try:
+            module.atomic_move(tmp, change.path, unsafe_writes=self.params["unsafe_writes"])
+        except Exception as exc:  # ansible-core >= 2.19 raises a bare Exception here
+            raise ScrapeConfigError(
+                "could not replace %s: %s%s" % (change.path, " ".join(to_native(exc).split()),
+                                                "" if self.params["unsafe_writes"] else
+                                                "; if it cannot be replaced by rename (a single-file bind mount), "
+                                                "set unsafe_writes: true"))
         self.scratch.temps.remove(tmp)
         if change.before is None:
             st = os.stat(placement.real_path)
