@@ -89,6 +89,16 @@ def add_jobs(box, prom, credentials, *jobs):
     assert status == 200, body
 
 
+def on_prometheus_host(ansible, box, command):
+    """stdout of a shell `command` run by Ansible on the sandbox's first Prometheus host, every
+    run of blanks made one space (getent pads its columns)."""
+    proc = ansible.run(["ansible", box.prometheus[0].name, "-i", str(box.write_inventory()),
+                        "-m", "ansible.builtin.shell", "-a", command],
+                       env={"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "minimal"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return re.sub(r"[ \t]+", " ", proc.stdout)
+
+
 def dns_sd(names, rdtype, port):
     return [{"names": names, "type": rdtype, "port": port, "refresh_interval": "1s"}]
 
@@ -226,9 +236,11 @@ def test_ipv6_service_with_several_nodes_in_a_network_namespace(boxes, ansible):
     primary, replica = box.service_host("pg-v6"), box.service_host("pg-v6", "replica")
     assert resolve(box, replica, "AAAA") == sorted(node.ip for node in pg[1:])
     assert resolve(box, replica, "A") == "NoAnswer"
-    inside = ns.run([sys.executable, "-c", "import socket; print(sorted({a[4][0] for a in socket.getaddrinfo("
-                     "%r, 1, socket.AF_INET6)}))" % primary])
-    assert inside.stdout.strip() == str([pg[0].ip]), inside.stderr  # the namespace's resolv.conf
+    # A module on the Prometheus host runs inside: it resolves with the namespace's resolv.conf
+    # and reaches Prometheus on the port the forwarder mirrors.
+    out = on_prometheus_host(ansible, box, "getent ahostsv6 %s | head -n1; curl -sf %s/-/ready"
+                             % (primary, box.prometheus[0].url))
+    assert "%s STREAM %s" % (pg[0].ip, primary) in out and "Prometheus" in out and "Ready" in out, out
 
     # The static path: the real lookup on the controller, outside the namespace.
     query = "query('aiven_tools.prometheus.node_ips', %s, record_types=['AAAA'], port=%d, nameservers=[%r], " \
@@ -264,7 +276,7 @@ def test_several_ipv6_nodes_outside_a_namespace_are_refused(tmp_path):
 
 # -- issue 11.5: a search domain with a wildcard on the Prometheus host ----------------------
 
-def test_search_domain_sends_relative_names_to_the_decoy_and_absolute_ones_to_the_nodes(boxes):
+def test_search_domain_sends_relative_names_to_the_decoy_and_absolute_ones_to_the_nodes(boxes, ansible):
     need_unshare()
     box = boxes(services=[("pg-orders", "pg", 2)], prometheus_dns=True, search_domain="corp.example")
     resolv = box.resolv_conf.read_text()
@@ -273,6 +285,11 @@ def test_search_domain_sends_relative_names_to_the_decoy_and_absolute_ones_to_th
     assert resolve(box, primary + ".corp.example") == [box.decoy.ip]  # the wildcard
     assert resolve(box, "anything.corp.example") == [box.decoy.ip]
     assert resolve(box, primary) == [box.nodes["pg-orders"][0].ip]
+    # A module on the Prometheus host (a check the role makes there) meets the same resolver.
+    out = on_prometheus_host(ansible, box, "getent ahostsv4 %s | head -n1; getent ahostsv4 %s. | head -n1"
+                             % (primary, primary))
+    assert "%s STREAM %s.corp.example" % (box.decoy.ip, primary) in out, out
+    assert "%s STREAM %s" % (box.nodes["pg-orders"][0].ip, primary) in out, out
 
     prom = box.prometheus[0]
     add_jobs(box, prom, box.integrate(),

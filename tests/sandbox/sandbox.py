@@ -40,7 +40,10 @@ What it wires together:
     directory holding an existing prometheus.yml (a job of its own, comments), own port.
   * `prometheus_dns=True` (root + unshare): the DNS server listens on 127.A.B.1:53 and each
     Prometheus runs in a private mount namespace whose /etc/resolv.conf names it, so
-    `dns_sd_configs` work end to end. `prometheus_wrapper` is an argv prefix for Prometheus
+    `dns_sd_configs` work end to end. Modules on the Prometheus hosts run the same way (their
+    ansible_python_interpreter is `box.host_python`, a script over `box.host_argv`), so what
+    a module resolves there with getaddrinfo is what Prometheus gets, search list included; the
+    controller (localhost) is untouched. `prometheus_wrapper` is an argv prefix for Prometheus
     (tests use it to hide a directory from Prometheus, like systemd's InaccessiblePaths=).
   * `netns=True` (root + ip netns): a network namespace of the sandbox's own (`box.ns`, a
     NetNS). Nodes and the decoy listen inside it (this process holds their sockets, see
@@ -48,7 +51,7 @@ What it wires together:
     inside on 127.0.0.1:53 (the namespace's resolv.conf) and outside on 127.0.0.1:PORT (the
     controller: prometheus_aiven_dns_nameservers/port); each Prometheus runs inside and its
     port is forwarded to the same 127.0.0.1 port outside, so `prom.url` works unchanged.
-    Implies what prometheus_dns gives (dns_sd). Ansible itself stays outside.
+    Implies what prometheus_dns gives (dns_sd). The controller stays outside.
   * `search_domain="corp.example"` (needs prometheus_dns or netns): Prometheus's resolv.conf has
     `search corp.example` and `options ndots:5`, and the DNS answers `*.corp.example` (A only)
     with the decoy, `box.decoy`: an HTTPS server on 127.A.B.254:node_port whose certificate
@@ -72,6 +75,7 @@ import pathlib
 import pwd
 import re
 import secrets
+import shlex
 import signal
 import string
 import sys
@@ -378,10 +382,7 @@ class Sandbox(object):
             forwarder = Forwarder(self.ns.name, ("127.0.0.1", 0)).start()
             self.forwarders.append(forwarder)
             port = forwarder.address[1]
-            wrapper = self.ns.exec_argv(wrapper)
-        elif self.prometheus_dns:
-            wrapper = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-                       'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(self.resolv_conf)] + wrapper
+        wrapper = self.host_argv(wrapper)
         port = port or free_port()
         config.write_text(string.Template(self.config_template).safe_substitute(
             name=name, port=port, scrape_interval=self.scrape_interval))
@@ -472,10 +473,34 @@ class Sandbox(object):
                 return endpoint["user_config"].get("basic_auth_password")
         return None
 
+    def host_argv(self, argv):
+        """argv run as on the Prometheus host: with its resolv.conf (prometheus_dns), inside the
+        network namespace (netns), or as it is."""
+        if self.ns is not None:
+            return self.ns.exec_argv(argv)
+        if self.prometheus_dns:
+            return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /etc/resolv.conf && exec "$@"', str(self.resolv_conf)] + list(argv)
+        return list(argv)
+
+    @property
+    def host_python(self):
+        """The Prometheus hosts' ansible_python_interpreter: where Prometheus resolves through the
+        sandbox DNS, a script that runs Python as on that host (host_argv), so a module there
+        resolves names and reaches Prometheus as Prometheus itself does; else sys.executable."""
+        if not self.prometheus_dns:
+            return sys.executable
+        path = self.tmp_dir / "host-python"
+        if not path.exists():
+            path.write_text("#!/bin/sh\n# Python as on the sandbox's Prometheus hosts (their resolver).\nexec %s \"$@\"\n"
+                            % " ".join(shlex.quote(arg) for arg in self.host_argv([sys.executable])))
+            path.chmod(0o755)
+        return str(path)
+
     def host_vars(self, prom):
         return {
             "ansible_connection": "local",
-            "ansible_python_interpreter": sys.executable,
+            "ansible_python_interpreter": self.host_python,
             "prometheus_aiven_config_file": prom.config_file,
             "prometheus_aiven_web_url": prom.url,
             "prometheus_aiven_promtool": prom.binaries.promtool,
