@@ -29,6 +29,7 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven impor
     prometheus_targets,
     select_services,
     service_view,
+    services_by_name,
 )
 
 ACTIONS = {"public": "enable_public_access", "private": "enable_private_access",
@@ -84,10 +85,6 @@ def resolve_endpoint(module, api, project, wanted, absent_ok):
 def integrations_to(service, endpoint_id):
     """The service's integrations to the endpoint; none to an endpoint that does not exist yet."""
     return prometheus_integrations(service, endpoint_id) if endpoint_id else []
-
-
-def by_name(services):
-    return dict((s["service_name"], s) for s in services)
 
 
 # ------------------------------------------------------------------ planning
@@ -318,7 +315,7 @@ class Integrations(object):
     def _read_back(self, before, error):
         """The project's services by name; a failed read ends the task saying so."""
         try:
-            return by_name(self.api.list_services(self.project))
+            return services_by_name(self.api.list_services(self.project))
         except AivenAPIError as exc:
             self._fail("%s; reading back what took effect failed too (%s): check %s by hand"
                        % (error, exc, ", ".join(sorted(before))), True, error)
@@ -345,7 +342,7 @@ class Integrations(object):
         """A write failed, maybe after it took effect (issue 11.6): read back, undo what took
         effect, read back again, and fail with a message and `changed` matching what the project
         now holds. Never returns."""
-        before = by_name(selected)
+        before = services_by_name(selected)
         took_effect = differences(before, self._read_back(before, error), self.endpoint_id)
         undo_errors = self._undo(took_effect)
         final = self._read_back(before, error)
@@ -366,20 +363,20 @@ class Integrations(object):
         changed or is not ready yet, read once when something changed, else as they were read."""
         params = self.module.params
         names = [s["service_name"] for s in selected]
-        current = by_name(selected)
+        current = services_by_name(selected)
         if params["wait"] and (changed or self._pending(current, names)):
             current, done = self.api.wait_for_services(self.project, lambda now: not self._pending(now, names),
                                                        params["wait_timeout"], params["wait_interval"])
             self.last_read = current
             if not done:
-                final = [current.get(n, s) for n, s in by_name(selected).items()]
+                final = [current.get(n, s) for n, s in services_by_name(selected).items()]
                 self._fail("the Prometheus integration is enabled but not active with targets after %ss for: %s; "
                            "re-run to wait again" % (params["wait_timeout"], ", ".join(self._pending(current, names))),
                            changed, services=self._rows(final, plan),
                            skipped_services=skipped_rows(final, self.endpoint_id, self.access, self.outside_vpc))
         elif changed:
-            current = self.last_read = by_name(self.api.list_services(self.project))
-        return [current.get(n, s) for n, s in by_name(selected).items()]
+            current = self.last_read = services_by_name(self.api.list_services(self.project))
+        return [current.get(n, s) for n, s in services_by_name(selected).items()]
 
     # ---------------------------------------------------------------- absent
 
@@ -396,14 +393,14 @@ class Integrations(object):
                         self.api.delete_integration(self.project, integration["service_integration_id"])
             except AivenAPIError as exc:
                 self._recover_absent(selected, exc)
-            self.last_read = by_name(self.api.list_services(self.project))
+            self.last_read = services_by_name(self.api.list_services(self.project))
             final = [self.last_read.get(s["service_name"], s) for s in selected]
         result["services"] = self._rows(final, plan)
         return result
 
     def _recover_absent(self, selected, error):
         """A delete failed: say, from a fresh read, which integrations are gone and which are not."""
-        before = by_name(selected)
+        before = services_by_name(selected)
         now = self._read_back(before, error)
         removed = differences(before, now, self.endpoint_id)
         remaining = sorted(n for n in before if n in now and integrations_to(now[n], self.endpoint_id))

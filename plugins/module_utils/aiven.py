@@ -42,6 +42,8 @@ except ImportError as exc:  # pragma: no cover - depends on the controller's Pyt
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._waiter import Waiter, WaitTimeout
+
 COLLECTION_VERSION = "0.1.0"
 DEFAULT_API_URL = "https://api.aiven.io"
 
@@ -369,20 +371,24 @@ class AivenAPI:
     # ---------------------------------------------------------------- waits
 
     def wait_for_services(self, project, ready, timeout, interval=2.0):
-        """Poll the service list until `ready(services_by_name)` is true; return that mapping.
+        """Poll the service list until `ready(services_by_name)` is true; return (that mapping,
+        whether it became ready).
 
         One list call per round serves every service at once. It also sidesteps the early 404
         of GET /integration/{id} right after a create (aiven-api.md 3.3): an integration that is
-        not listed yet simply counts as "not ready yet".
+        not listed yet simply counts as "not ready yet". The polling is the collection's one
+        waiter (_waiter.py).
         """
-        deadline = self.clock() + timeout
-        while True:
-            services = {s["service_name"]: s for s in self.list_services(project)}
-            if ready(services):
-                return services, True
-            if self.clock() + interval > deadline:
-                return services, False
-            self.sleep(interval)
+        waiter = Waiter(timeout, interval, clock=self.clock, sleep=self.sleep)
+        try:
+            return waiter.wait(lambda: services_by_name(self.list_services(project)), ready,
+                               "services of %s" % project), True
+        except WaitTimeout as exc:
+            return exc.last, False
+
+
+def services_by_name(services):
+    return dict((s["service_name"], s) for s in services)
 
 
 def _json_or_empty(response):

@@ -257,11 +257,14 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _end
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._service_integration import (
     Integrations,
-    by_name,
     select,
     selection_argument_spec,
 )
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import aiven_argument_spec, run_module
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import (
+    aiven_argument_spec,
+    run_module,
+    services_by_name,
+)
 
 
 def present(module, api):
@@ -302,7 +305,7 @@ def absent(module, api):
     after = before
     if existing is not None and params["remove_endpoint"]:
         # The service list as read after the deletes above (in check mode: as it was).
-        services = (integrations.last_read or by_name(all_services)).values()
+        services = (integrations.last_read or services_by_name(all_services)).values()
         removal = _endpoint.remove(module, api, project, existing, True, list(services))
         removed = sorted(set(removed) | set(removal["removed_integrations"]))
         after = {}

@@ -346,3 +346,17 @@ def test_privatelink_targets_carry_their_connection():
     assert aiven.prometheus_targets(service) == [{"host": "privatelink-1-pg.example", "port": 9273,
                                                   "route": "privatelink", "usage": "primary",
                                                   "privatelink_connection_id": "plc-1"}]
+
+
+def test_wait_for_services_polls_one_list_until_ready_and_reports_a_timeout():
+    lists = [{"services": [{"service_name": "pg", "state": "REBUILDING"}]},
+             {"services": [{"service_name": "pg", "state": "RUNNING"}]}]
+    api, clock = client(Session(*[Response(200, body) for body in lists]))
+    services, done = api.wait_for_services("p", lambda by_name: by_name["pg"]["state"] == "RUNNING", 10, 2)
+    assert done is True and services["pg"]["state"] == "RUNNING"
+    assert clock.sleeps == [2]
+
+    api, clock = client(Session(*[Response(200, lists[0])] * 4))
+    services, done = api.wait_for_services("p", lambda by_name: False, 5, 2)
+    assert done is False and services["pg"]["state"] == "REBUILDING"  # the last read, for the message
+    assert sum(clock.sleeps) == 5  # the last read happens at the deadline, not after it
