@@ -3,6 +3,7 @@
 against the nodes with the project CA, and real Prometheus processes scraping with jobs written
 here by hand (not by the role), read back through Prometheus's own API.
 """
+import contextlib
 import json
 import pathlib
 import re
@@ -315,41 +316,18 @@ def test_search_domain_needs_a_resolver_of_the_sandbox(tmp_path):
 
 # -- the command line ------------------------------------------------------------------------
 
-def read_line(proc, timeout):
-    ready = select.select([proc.stdout], [], [], timeout)[0]
-    return proc.stdout.readline() if ready else ""
-
-
-def test_command_line_prints_what_a_playbook_needs(tmp_path):
+@contextlib.contextmanager
+def command_line(tmp_path, *args):
+    """Runs `sandbox.py --dir TMP ARGS...`; yields the JSON line it prints; SIGTERM must stop it
+    cleanly (exit 0)."""
     oldest()
-    argv = [sys.executable, str(SANDBOX_SCRIPT), "--dir", str(tmp_path), "--service", "pg-orders:pg:2:vpc",
-            "--service", "pg-v6:pg:1:ipv6", "--cert-names", "per_node_role"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, str(SANDBOX_SCRIPT), "--dir", str(tmp_path)] + list(args),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        line = read_line(proc, 60)
+        ready = select.select([proc.stdout], [], [], 60)[0]
+        line = proc.stdout.readline() if ready else ""
         assert line, proc.stderr.read() if proc.poll() is not None else "no JSON line within 60 s"
-        summary = json.loads(line)
-        assert summary["discoveries"] == ["static", "file_sd"]
-        assert summary["options"]["cert_names"] == "per_node_role"
-        assert summary["options"]["ipv6_services"] == ["pg-v6"]
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = summary["prometheus_aiven_dns_nameservers"]
-        resolver.port = summary["prometheus_aiven_dns_port"]
-        for service, hosts in summary["hosts"].items():
-            assert hosts["primary"] == "%s-acme.aiven.test" % service
-            for name in hosts.values():
-                rdtype = "AAAA" if service == "pg-v6" else "A"
-                found = sorted(answer.address for answer in resolver.resolve(name, rdtype))
-                assert found, name
-        assert "replica" not in summary["hosts"]["pg-v6"]  # one node: no replica name
-        standby = summary["nodes"]["pg-orders"][1]
-        assert standby["role"] == "standby"
-        assert sorted(standby["certificate_names"]) == sorted(
-            name for key, name in summary["hosts"]["pg-orders"].items() if is_replica_key(key))
-        extra = json.loads(pathlib.Path(summary["extra_vars"]).read_text())
-        for key in ("prometheus_aiven_dns_nameservers", "prometheus_aiven_dns_port"):
-            assert extra[key] == summary[key]
-        assert summary["services"]["pg-v6"] == ["[::1]:%d" % summary["node_port"]]
+        yield json.loads(line)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -359,6 +337,46 @@ def test_command_line_prints_what_a_playbook_needs(tmp_path):
         proc.stdout.close()
         proc.stderr.close()
 
-    refused = subprocess.run(argv[:2] + ["--search-domain", "corp.example"], capture_output=True, text=True,
-                             timeout=60, check=False)
+
+def test_command_line_prints_what_a_playbook_needs(tmp_path):
+    with command_line(tmp_path, "--service", "pg-orders:pg:2:vpc", "--service", "pg-v6:pg:1:ipv6",
+                      "--cert-names", "per_node_role") as summary:
+        assert summary["discoveries"] == ["static", "file_sd"]
+        assert summary["options"]["cert_names"] == "per_node_role"
+        assert summary["options"]["ipv6_services"] == ["pg-v6"]
+        assert summary["services"]["pg-v6"] == ["[::1]:%d" % summary["node_port"]]
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = summary["prometheus_aiven_dns_nameservers"]
+        resolver.port = summary["prometheus_aiven_dns_port"]
+        for service, hosts in summary["hosts"].items():
+            assert hosts["primary"] == "%s-acme.aiven.test" % service
+            node_ips = {node["address"].rsplit(":", 1)[0].strip("[]") for node in summary["nodes"][service]}
+            for name in hosts.values():
+                found = {answer.address for answer in resolver.resolve(name, "AAAA" if service == "pg-v6" else "A")}
+                assert found and found <= node_ips, name
+        assert "replica" not in summary["hosts"]["pg-v6"]  # one node: no replica name
+        standby = summary["nodes"]["pg-orders"][1]
+        assert standby["role"] == "standby"
+        assert sorted(standby["certificate_names"]) == sorted(
+            name for key, name in summary["hosts"]["pg-orders"].items() if is_replica_key(key))
+        extra = json.loads(pathlib.Path(summary["extra_vars"]).read_text())
+        for key in ("prometheus_aiven_dns_nameservers", "prometheus_aiven_dns_port"):
+            assert extra[key] == summary[key]
+
+    refused = subprocess.run([sys.executable, str(SANDBOX_SCRIPT), "--search-domain", "corp.example"],
+                             capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2 and "prometheus_dns=True or netns=True" in refused.stderr
+
+
+def test_command_line_dns_sd_with_a_corporate_resolver(tmp_path):
+    need_unshare()
+    with command_line(tmp_path, "--service", "pg-orders:pg:1", "--discovery", "dns_sd",
+                      "--search-domain", "corp.example") as summary:
+        assert summary["discoveries"] == ["static", "file_sd", "dns_sd"]
+        assert summary["prometheus_aiven_dns_port"] == 53 and summary["options"]["prometheus_dns"] is True
+        assert "search corp.example" in pathlib.Path(summary["resolv_conf"]).read_text()
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = summary["prometheus_aiven_dns_nameservers"]
+        decoy = summary["decoy"].rsplit(":", 1)[0]
+        assert [a.address for a in resolver.resolve("pg-orders-acme.aiven.test.corp.example", "A")] == [decoy]
+        assert json.loads(pathlib.Path(summary["extra_vars"]).read_text())["prometheus_aiven_discovery"] == "dns_sd"
