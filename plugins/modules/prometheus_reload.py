@@ -166,6 +166,8 @@ options:
         picks and why, that systemd knows O(unit) when that method is used, that the process to
         signal exists for O(method=signal), that the lifecycle API is on for O(method=http), and
         that O(resolve) names resolve.
+      - With O(method=none) and O(targets_up=false) the preflight does not ask Prometheus (for
+        runs that only place files, while Prometheus may be down).
     type: bool
     default: false
   promtool:
@@ -691,6 +693,13 @@ class Reloader(object):
 
     # ------------------------------------------------------------------------------ runs
 
+    def leave_prometheus_alone(self, why):
+        """Method none with nothing that needs Prometheus: a run that only places files, while
+        Prometheus may be down or elsewhere (what the role always allowed)."""
+        self.method = self.result["method"] = "none"
+        self.result["method_reason"] = "method none was given, and %s: Prometheus is not asked" % why
+        self.check_names()
+
     def preflight(self):
         params = self.params
         config_file = params["config_file"]
@@ -709,6 +718,9 @@ class Reloader(object):
                 raise Failure("%s (in paths) is not writable by %s; run the task with become: true" % (path, _user()))
         if params["promtool"]:
             self.result["promtool_version"] = self.promtool_version(params["promtool"])
+        if params["method"] == "none" and not params["targets_up"]:
+            self.leave_prometheus_alone("targets_up is false")
+            return
         flags = self.read_prometheus("Start it or fix web_url (nothing was changed)")
         if self.method == "systemd":
             self.check_unit()
@@ -759,6 +771,10 @@ class Reloader(object):
                           "the Prometheus at %s" % (unit, state.get("ActiveState"), self.api.url))
 
     def run(self):
+        params = self.params
+        if params["method"] == "none" and not (params["jobs"] or params["absent_jobs"] or params["targets_up"]):
+            self.leave_prometheus_alone("nothing to prove")
+            return
         flags = self.read_prometheus("Start it or fix web_url")
         pid = self.signal_pid(flags) if self.method == "signal" else None
         self.check_names()

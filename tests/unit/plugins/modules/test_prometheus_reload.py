@@ -222,6 +222,8 @@ def test_method_none_proves_without_reloading(prom):
     result = run(prom, method="none", jobs=[NEW_JOB])
     assert result["changed"] is False and prom.reloads == 0
     assert result["missing_jobs"] == [] and "reload_successful" not in result
+    result = run_module(prometheus_reload.main, {"web_url": "http://127.0.0.1:9", "method": "none"})
+    assert result["method_reason"] == "method none was given, and nothing to prove: Prometheus is not asked"
     failure = fail(prom, method="none", jobs=["other"], jobs_timeout=0)
     assert failure["msg"] == ("Prometheus was not reloaded (method none), and these jobs are not active after 0s: "
                               "other. Its log has the reason.")
@@ -576,6 +578,17 @@ def test_preflight_prometheus_down():
     failure = fail_module(prometheus_reload.main, {"web_url": url, "preflight": True})
     assert failure["msg"] == ("Prometheus does not answer at %s (Connection refused). Start it or fix web_url "
                               "(nothing was changed)" % url)
+
+
+def test_preflight_leaves_prometheus_alone_when_the_run_will(tmp_path):
+    url = "http://127.0.0.1:9"  # nothing answers there
+    result = run_module(prometheus_reload.main, {"web_url": url, "preflight": True, "method": "none",
+                                                 "paths": [str(tmp_path)]})
+    assert result["method"] == "none" and "version" not in result
+    assert result["method_reason"] == "method none was given, and targets_up is false: Prometheus is not asked"
+    failure = fail_module(prometheus_reload.main, {"web_url": url, "preflight": True, "method": "none",
+                                                   "targets_up": True})
+    assert failure["msg"].startswith("Prometheus does not answer at %s" % url)
 
 
 def test_preflight_settings_each_named(prom, tmp_path, promtool, monkeypatch):
