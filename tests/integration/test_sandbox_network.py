@@ -17,6 +17,7 @@ import sys
 import dns.resolver
 import pytest
 
+from role_runs import sandboxes
 from sandbox.netns import NetNS, unavailable_reason
 from sandbox.prometheus import missing_reason, versions
 from sandbox.sandbox import Sandbox, is_replica_key
@@ -40,16 +41,7 @@ def need_unshare():
 
 @pytest.fixture
 def boxes(tmp_path):
-    started = []
-
-    def make(**kwargs):
-        kwargs.setdefault("prometheus_version", oldest())
-        box = Sandbox(tmp_path / ("sandbox%d" % len(started)), **kwargs)
-        started.append(box)
-        return box.start()
-    yield make
-    for box in started:
-        box.stop()
+    yield from sandboxes(tmp_path, prometheus_version=oldest())
 
 
 def resolve(box, name, rdtype="A"):

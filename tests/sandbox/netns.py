@@ -39,6 +39,8 @@ import threading
 import time
 import uuid
 
+from .util import serve_in_thread, stop_server
+
 PREFIX = "aivt"
 NETNS_ETC = "/etc/netns"
 # glibc's AI_ADDRCONFIG ignores loopback addresses: with only 127.0.0.1 on lo, getaddrinfo
@@ -186,16 +188,12 @@ class Forwarder:
         self.address = self._server.server_address[:2]
         if not self.target[1]:
             self.target = (self.target[0], self.address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="forward-%s-%d" % self.address, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._server, "forward-%s-%d" % self.address)
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            stop_server(self._server, self._thread)
             self._server = None
 
     def __enter__(self):

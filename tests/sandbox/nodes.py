@@ -19,11 +19,11 @@ import http.server
 import socket
 import socketserver
 import ssl
-import threading
 
 import trustme
 
 from .netns import call_in
+from .util import serve_in_thread, stop_server
 
 
 class ProjectCA(object):
@@ -155,16 +155,12 @@ class AivenNode(object):
         server.node = self
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="aiven-node-%s" % self.address, daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(server, "aiven-node-%s" % self.address)
         return self
 
     def stop(self):
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
+            stop_server(self._server, self._thread)
             self._server = None
 
     def __enter__(self):

@@ -1,5 +1,6 @@
 """Small helpers every sandbox piece shares."""
 import socket
+import threading
 import time
 
 
@@ -22,6 +23,20 @@ def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM, also=()):
         if all(_bindable(other, port, kind) for other in also):
             return port
     raise OSError("no port free on all of %s" % ", ".join([host] + list(also)))
+
+
+def serve_in_thread(server, name):
+    """Run a socketserver's serve_forever in a daemon thread; returns the thread (for stop_server)."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_server(server, thread):
+    """Stop what serve_in_thread started and close its socket."""
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
 
 
 def wait_until(predicate, timeout, what, interval=0.05):
