@@ -21,7 +21,7 @@ several lines; anchors, aliases and ``<<`` merge keys. Plain scalars resolve as 
 SafeLoader does (null, bool, int, float per YAML 1.1), except timestamps, which stay strings.
 
 Refused (``unsupported`` is true): tags (``!x``), complex keys (``? ``), anchors or aliases as
-keys, collections as keys, content on the ``---`` line, ``%TAG``, tabs outside quotes and
+keys, collections as keys, ``%TAG``, tabs outside quotes and
 comments, and line breaks other than ``\\n`` / ``\\r\\n``. Refused as invalid: what PyYAML
 also rejects, a second document, and a key that appears twice in one mapping (PyYAML keeps the
 last; Prometheus's strict decoder rejects the file).
@@ -172,15 +172,16 @@ class _Reader(object):
             directives = True
             newline = self.s.find("\n", i)
             i = self.next_content(newline if newline >= 0 else len(self.s) - 1)
+        value = None
         if self.is_marker(i, ("---",)):
             end = self.at_line_end(i + 3)
-            if end is None:
-                self.fail(i, "content on the '---' line", unsupported=True)
-            i = self.next_content(end)
+            if end is None:  # a scalar or flow node on the '---' line itself
+                value, i = self.block_node(self.skip_spaces(i + 3), -1, False)
+            else:
+                i = self.next_content(end)
         elif directives:
             self.fail(i, "a directive without '---' after it")
-        value = None
-        if self.s[i] != "\0" and not self.is_marker(i):
+        if value is None and self.s[i] != "\0" and not self.is_marker(i):
             value, i = self.block_node(i, -1, True)
         if self.is_marker(i, ("...",)):
             i = self.next_content(i + 3)
@@ -652,8 +653,8 @@ class _Reader(object):
             if self.s[i] == "\0":
                 self.fail(i, "end of file inside a flow mapping")
             at = i
-            if self.s[i] in "[{&*":
-                self.fail(i, "a collection, anchor or alias as a mapping key", unsupported=True)
+            if self.s[i] in "[{&*!" or (self.s[i] == "?" and self.s[i + 1] in _BLANK):
+                self.fail(i, "a complex key, a collection, tag, anchor or alias as a mapping key", unsupported=True)
             if self.s[i] in "'\"":
                 key, i = self.quoted(i)
             else:
