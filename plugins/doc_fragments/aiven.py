@@ -58,8 +58,8 @@ notes:
     options once with C(module_defaults) for C(group/aiven_tools.prometheus.aiven).
 """
 
-    # The endpoint's credentials (integration_endpoint, project_integration;
-    # plugins/module_utils/_endpoint.py credentials_argument_spec).
+    # The endpoint's credentials and whether to return the password (integration_endpoint,
+    # project_integration; plugins/module_utils/_endpoint.py credentials_argument_spec).
     ENDPOINT_CREDENTIALS = r"""
 options:
   username:
@@ -80,6 +80,17 @@ options:
     type: str
     choices: [always, on_create]
     default: always
+  return_password:
+    description:
+      - Return the endpoint's password in RV(endpoint.password), read from the API. Use it when
+        Aiven generated the password and Prometheus needs it.
+      - The password is then in the task result in clear text. Only set this on a task with
+        C(no_log) set.
+      - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
+        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER); use
+        your own value then.
+    type: bool
+    default: false
 """
 
     # Selecting services, their access flags and the wait (service_integration,

@@ -31,11 +31,13 @@ NAME_MAX = 40  # aiven-api.md 2.1
 
 
 def credentials_argument_spec():
-    """username, password, update_password (doc fragment aiven_tools.prometheus.aiven.endpoint_credentials)."""
+    """username, password, update_password, return_password (doc fragment
+    aiven_tools.prometheus.aiven.endpoint_credentials)."""
     return dict(
         username=dict(type="str"),
         password=dict(type="str", no_log=True),
         update_password=dict(type="str", default="always", choices=["always", "on_create"], no_log=False),
+        return_password=dict(type="bool", default=False, no_log=False),
     )
 
 

@@ -60,17 +60,6 @@ options:
       - Created with mode C(0600) unless O(mode) says otherwise; O(owner) and O(group) apply too.
       - Ignored with O(state=absent).
     type: path
-  return_password:
-    description:
-      - Return the endpoint's password in RV(endpoint.password), read from the API. Use it when
-        Aiven generated the password and Prometheus needs it.
-      - The password is then in the task result in clear text. Only set this on a task with
-        C(no_log) set.
-      - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
-        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER); use
-        your own value then.
-    type: bool
-    default: false
 seealso:
   - module: aiven_tools.prometheus.service_integration
   - module: aiven_tools.prometheus.project_ca
@@ -199,7 +188,6 @@ def main():
             name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force=dict(type="bool", default=False),
-            return_password=dict(type="bool", default=False, no_log=False),
             password_file=dict(type="path", no_log=False),
             **_endpoint.credentials_argument_spec()
         ),

@@ -44,17 +44,6 @@ options:
         modules use, so they all find the same endpoint.
     type: str
     default: prometheus
-  return_password:
-    description:
-      - Return the endpoint's password in RV(endpoint.password), read from the API (Aiven
-        generates one when O(password) is not given).
-      - The password is then in the task result in clear text. Only set this on a task with
-        C(no_log) set.
-      - When you pass O(password), Ansible masks that value in every result (it is a C(no_log)
-        option), so the returned password reads C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER); use
-        your own value then.
-    type: bool
-    default: false
   state:
     description:
       - V(present) makes sure the endpoint, the integrations and the access flags are there.
@@ -135,31 +124,13 @@ endpoint:
   description:
     - The endpoint as it is after the task (before it, for O(state=absent)); V(null) with
       O(state=absent) when there is none.
+    - The keys of M(aiven_tools.prometheus.integration_endpoint)'s
+      RV(aiven_tools.prometheus.integration_endpoint#module:endpoint) (C(id), V(null) when it would
+      be created in check mode; C(name), C(username), C(port)), and C(password) only with
+      O(return_password=true).
   returned: always
   type: dict
-  contains:
-    id:
-      description: Endpoint ID. V(null) when it would be created in check mode.
-      type: str
-      sample: 6f1c2b7e-3d4a-4e5f-9a8b-1c2d3e4f5a6b
-    name:
-      description: Endpoint name.
-      type: str
-      sample: prometheus
-    username:
-      description: Basic-auth user name.
-      type: str
-      sample: promscraper
-    password:
-      description:
-        - Basic-auth password, read from the API. A secret.
-      returned: only with O(return_password=true)
-      type: str
-      sample: fhyFNBjj3R
-    port:
-      description: Port the services expose metrics on (C(endpoint_config.client_port)).
-      type: int
-      sample: 9273
+  sample: {id: 6f1c2b7e-3d4a-4e5f-9a8b-1c2d3e4f5a6b, name: prometheus, username: promscraper, port: 9273}
 ca_certificate:
   description: The project CA certificate, PEM encoded, for C(tls_config.ca_file). Not a secret.
   returned: when O(state=present)
@@ -168,81 +139,26 @@ ca_certificate:
 services:
   description:
     - One entry per selected service, as M(aiven_tools.prometheus.service_integration) returns
-      them (the fields of M(aiven_tools.prometheus.service_info) plus those below).
+      them in RV(aiven_tools.prometheus.service_integration#module:services) (the fields of
+      M(aiven_tools.prometheus.service_info), among them C(targets) per route, plus
+      C(integration_id), C(active) and C(actions)).
   returned: always
   type: list
   elements: dict
-  contains:
-    service_name:
-      description: Service name.
-      type: str
-      sample: pg-orders
-    service_type:
-      description: Service type.
-      type: str
-      sample: pg
-    state:
-      description: Service state (V(RUNNING), V(POWEROFF), V(REBUILDING), V(REBALANCING)).
-      type: str
-      sample: RUNNING
-    integration_id:
-      description: ID of the integration to the endpoint, V(null) when there is none (or in check mode).
-      type: str
-      sample: b3e1f0a2-7c6d-4b5a-8e9f-0a1b2c3d4e5f
-    active:
-      description: Whether that integration is active.
-      type: bool
-      sample: true
-    actions:
-      description:
-        - What the task did (or would do) to this service, in order, from V(enable_public_access),
-          V(enable_private_access), V(enable_privatelink_access), V(create_integration) and
-          V(delete_integration).
-      type: list
-      elements: str
-      sample: [create_integration]
-    targets:
-      description: Prometheus targets, one per route and usage.
-      type: list
-      elements: dict
-      sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary,
-                privatelink_connection_id: null}]
-      contains:
-        host:
-          description: DNS name of the service's nodes for this route and usage.
-          type: str
-        port:
-          description: Port the metrics are served on.
-          type: int
-        route:
-          description: V(dynamic), V(public), V(private) or V(privatelink).
-          type: str
-        usage:
-          description: V(primary), or V(replica) for the standby nodes.
-          type: str
-        privatelink_connection_id:
-          description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
-          type: str
+  sample: [{service_name: pg-orders, service_type: pg, state: RUNNING, integration_id: b3e1f0a2-7c6d-4b5a-8e9f-0a1b2c3d4e5f,
+            active: true, actions: [create_integration],
+            targets: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary,
+                       privatelink_connection_id: null}]}]
 skipped_services:
   description:
-    - The selected services that are not C(RUNNING), which the task did not wait for, and why.
-      A C(POWEROFF) one was also left unchanged. Empty with O(state=absent).
-    - Not called C(skipped), which Ansible would take for the task's own status.
+    - The selected services that are not C(RUNNING), as in
+      RV(aiven_tools.prometheus.service_integration#module:skipped_services) (C(service),
+      C(state), C(reason)).
   returned: always
   type: list
   elements: dict
   sample: [{service: pg-night, state: POWEROFF,
             reason: "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on"}]
-  contains:
-    service:
-      description: Service name.
-      type: str
-    state:
-      description: Its state.
-      type: str
-    reason:
-      description: What the task did and did not do for it.
-      type: str
 removed_integrations:
   description: Services whose integration to the endpoint was removed (or would be, in check mode).
   returned: when O(state=absent)
@@ -320,7 +236,6 @@ def main():
     module = AnsibleModule(
         argument_spec=aiven_argument_spec(
             endpoint_name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
-            return_password=dict(type="bool", default=False, no_log=False),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             remove_endpoint=dict(type="bool", default=False),
             **dict(_endpoint.credentials_argument_spec(), **selection_argument_spec())

@@ -123,23 +123,12 @@ services:
   description:
     - One entry per selected service, with the fields of
       M(aiven_tools.prometheus.service_info)'s RV(aiven_tools.prometheus.service_info#module:services)
-      plus those below.
+      (name, type, state, access flags, targets per route with their PrivateLink connection,
+      ...) as they are after the task, plus those below.
   returned: always
   type: list
   elements: dict
   contains:
-    service_name:
-      description: Service name.
-      type: str
-      sample: pg-orders
-    service_type:
-      description: Service type.
-      type: str
-      sample: pg
-    state:
-      description: Service state (V(RUNNING), V(POWEROFF), V(REBUILDING), V(REBALANCING)).
-      type: str
-      sample: RUNNING
     integration_id:
       description: ID of the integration to O(endpoint), V(null) when there is none (or in check mode).
       type: str
@@ -156,32 +145,6 @@ services:
       type: list
       elements: str
       sample: [enable_public_access, create_integration]
-    prometheus_access:
-      description: Which access flags of the Prometheus port are on.
-      type: dict
-      sample: {public: true, private: false, privatelink: false}
-    targets:
-      description: Prometheus targets, one per route and usage.
-      type: list
-      elements: dict
-      sample: [{host: pg-orders-acme-prod.aivencloud.com, port: 9273, route: dynamic, usage: primary,
-                privatelink_connection_id: null}]
-      contains:
-        host:
-          description: DNS name of the service's nodes for this route and usage.
-          type: str
-        port:
-          description: Port the metrics are served on.
-          type: int
-        route:
-          description: V(dynamic), V(public), V(private) or V(privatelink).
-          type: str
-        usage:
-          description: V(primary), or V(replica) for the standby nodes.
-          type: str
-        privatelink_connection_id:
-          description: The PrivateLink connection of a V(privatelink) target, V(null) for the others.
-          type: str
 skipped_services:
   description:
     - The selected services that are not C(RUNNING), which the task did not wait for, and why.

@@ -4,9 +4,16 @@
 Import the fixtures into a test module (pytest finds them there):
     from ...aiven_fake import fresh_warnings, fast_retries, writes, warnings_seen  # noqa: F401
 """
+import functools
+
 import pytest
 
 from ansible.module_utils.common import warnings as ansible_warnings
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
+    api_args,
+    fail_module,
+    run_module,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +30,21 @@ def fast_retries(monkeypatch):
     """The retry policy is unit-tested in test_aiven.py; here retries only need to be quick."""
     monkeypatch.setenv("AIVEN_CLIENT_RETRY_WAIT_MIN", "0.001")
     monkeypatch.setenv("AIVEN_CLIENT_RETRY_WAIT_MAX", "0.01")
+
+
+def module_runners(main):
+    """(run, fail) for a module's main(): run(fake, check_mode=False, diff=False, **options)
+    returns its result, fail(...) its failure; options go next to the fake's URL, token and
+    project, and waits poll every 0.01 s."""
+    def call(runner, fake, check_mode=False, diff=False, **options):
+        options.setdefault("wait_interval", 0.01)
+        return runner(main, api_args(fake, **options), check_mode=check_mode, diff=diff)
+    return functools.partial(call, run_module), functools.partial(call, fail_module)
+
+
+def rows_by_name(result):
+    """The result's service rows by service name."""
+    return dict((row["service_name"], row) for row in result["services"])
 
 
 def no_retries(monkeypatch):

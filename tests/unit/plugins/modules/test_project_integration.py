@@ -11,16 +11,12 @@ from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven
     fast_retries,
     fresh_warnings,
     integrations,
+    module_runners,
     no_retries,
+    rows_by_name,
     user_config,
     warnings_seen,
     writes,
-)
-from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
-    api_args,
-    api_call,
-    fail_module,
-    run_module,
 )
 from sandbox.fake_aiven import running
 
@@ -36,22 +32,12 @@ def fake():
         yield api
 
 
-def run(fake, check_mode=False, diff=False, **options):
-    options.setdefault("wait_interval", 0.01)
-    return run_module(project_integration.main, api_args(fake, **options), check_mode=check_mode, diff=diff)
-
-
-def fail(fake, check_mode=False, **options):
-    options.setdefault("wait_interval", 0.01)
-    return fail_module(project_integration.main, api_args(fake, **options), check_mode=check_mode)
+run, fail = module_runners(project_integration.main)
+by_name = rows_by_name
 
 
 def endpoints(fake):
     return list(fake.projects["acme"]["endpoints"].values())
-
-
-def by_name(result):
-    return dict((row["service_name"], row) for row in result["services"])
 
 
 # ------------------------------------------------------------------ arguments, before any request

@@ -11,17 +11,14 @@ from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven
     fast_retries,
     fresh_warnings,
     integrations,
+    module_runners,
     no_retries,
+    rows_by_name,
     user_config,
     warnings_seen,
     writes,
 )
-from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
-    api_args,
-    api_call,
-    fail_module,
-    run_module,
-)
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import api_args, api_call, run_module
 from sandbox.fake_aiven import running
 
 TOKEN = "unit-si-token-7d2e"
@@ -40,18 +37,8 @@ def fake():
         yield api
 
 
-def run(fake, check_mode=False, diff=False, **options):
-    options.setdefault("wait_interval", 0.01)
-    return run_module(service_integration.main, api_args(fake, **options), check_mode=check_mode, diff=diff)
-
-
-def fail(fake, check_mode=False, **options):
-    options.setdefault("wait_interval", 0.01)
-    return fail_module(service_integration.main, api_args(fake, **options), check_mode=check_mode)
-
-
-def by_name(result):
-    return dict((row["service_name"], row) for row in result["services"])
+run, fail = module_runners(service_integration.main)
+by_name = rows_by_name
 
 
 def endpoint_id(fake):
