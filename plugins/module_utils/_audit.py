@@ -17,9 +17,11 @@ Inputs (audit() takes them all):
   host names are its ``prometheus`` components' hosts on every route (aiven-api.md 4.2, 4.4),
   plus ``hosts`` when the view carries it (every component, so a service without an
   integration is recognised too).
-* files: what Prometheus reads, the main file first: [{path, text, data}], ``data`` the parsed
-  YAML (a dict). Jobs come from ``scrape_configs`` of each (Prometheus's config/config.go:
-  the main file's own, then each file of ``scrape_config_files``, in order).
+* files: what Prometheus reads, the main file first, as prometheus_info returns them: [{path,
+  data, owners}], ``data`` the parsed YAML (a dict, secrets redacted), ``owners`` {job name:
+  owner id} of the jobs the collection placed (job_owners()). Jobs come from ``scrape_configs``
+  of each (Prometheus's config/config.go: the main file's own, then each file of
+  ``scrape_config_files``, in order).
 * targets: Prometheus's ``/api/v1/targets`` activeTargets: [{scrapePool, scrapeUrl, health,
   lastError, labels, discoveredLabels}] (Prometheus HTTP API docs, "Targets").
 
@@ -53,6 +55,16 @@ RUNNING = "RUNNING"  # aiven-api.md 4.1: POWEROFF | REBALANCING | REBUILDING | R
 # render_dropin); jobs it placed in the main file are inside its marker comments (document.py).
 _DROPIN_HEAD_RE = re.compile(r"^# %s (?P<owner>\S+): managed by Ansible" % re.escape(COLLECTION))
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
+
+# Prometheus's secret fields (prometheus/common config.Secret and the service discoveries'
+# secrets: basic_auth.password, authorization.credentials, oauth2.client_secret, bearer_token,
+# consul token, EC2/Lightsail/Scaleway secret_key, Marathon auth_token, OpenStack password and
+# application_credential_secret, http_headers secrets). Prometheus's /api/v1/status/config
+# shows each as "<secret>" (config.Secret.MarshalYAML); so does prometheus_info.
+SECRET = "<secret>"
+SECRET_KEYS = frozenset(["password", "credentials", "bearer_token", "client_secret", "token", "secret_key",
+                         "auth_token", "application_credential_secret", "secrets"])
+_URL_PASSWORD_RE = re.compile(r"(://[^/@:\s]*:)[^/@\s]+@")
 
 
 class AuditError(ValueError):
@@ -102,20 +114,40 @@ def file_jobs(entry):
     return [{"name": str(job["job_name"]), "file": entry["path"], "config": job} for job in items]
 
 
-def config_jobs(files):
-    """[{name, file, owner, config}] of every job Prometheus reads, in its order.
+def job_owners(text, path, names, main):
+    """{job name: owner id} of those of `names` (the jobs of the file at `path`) that the
+    collection placed: in the main file the ones inside its marked blocks, in an included file
+    all of them when its first line names an owner."""
+    if main:
+        return block_owners(text, path, names)
+    owner = dropin_owner(text)
+    return dict.fromkeys(names, owner) if owner else {}
 
-    files: [{path, text, data}], the main file first. ``owner`` is the owner id of the
-    collection's block or drop-in holding the job, None for a job it did not place.
-    """
+
+def config_jobs(files):
+    """[{name, file, owner, config}] of every job Prometheus reads, in its order; ``owner`` is
+    the owner id of the collection's block or drop-in holding the job, None for a job it did
+    not place. files: [{path, data, owners}] (see the module docstring)."""
     jobs = []
-    for index, entry in enumerate(files):
-        found = file_jobs(entry)
-        text = entry.get("text") or ""
-        names = [job["name"] for job in found]
-        owners = block_owners(text, entry["path"], names) if index == 0 else dict.fromkeys(names, dropin_owner(text))
-        jobs.extend(dict(job, owner=owners.get(job["name"])) for job in found)
+    for entry in files:
+        owners = entry.get("owners") or {}
+        jobs.extend(dict(job, owner=owners.get(job["name"])) for job in file_jobs(entry))
     return jobs
+
+
+# -- secrets -------------------------------------------------------------------------------------
+
+def redact(value):
+    """`value` with every secret replaced by SECRET: the values of SECRET_KEYS, and the password
+    of a URL with credentials (http://user:password@host), as Prometheus shows them itself."""
+    if isinstance(value, Mapping):
+        return dict((key, SECRET if key in SECRET_KEYS and value[key] not in (None, "") else redact(value[key]))
+                    for key in value)
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD_RE.sub(r"\1%s@" % SECRET, value)
+    return value
 
 
 # -- which hosts a job scrapes -------------------------------------------------------------------

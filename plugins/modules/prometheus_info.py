@@ -16,10 +16,14 @@ version_added: 0.1.0
 description:
   - Runs on the Prometheus host and changes nothing. Returns the configuration as Prometheus reads
     it, and what Prometheus makes of it.
-  - RV(files) holds the text of the main configuration file O(path) and of every file its
-    C(scrape_config_files) patterns match, in the order Prometheus loads them. Relative
-    patterns are relative to the main file's directory, and patterns match as Go's
+  - RV(files) holds the main configuration file O(path) and every file its
+    C(scrape_config_files) patterns match, in the order Prometheus loads them, read as YAML.
+    Relative patterns are relative to the main file's directory, and patterns match as Go's
     C(filepath.Glob) does (C(*) matches dot files too), as in Prometheus's C(config/config.go).
+  - Secrets are never returned. Every value Prometheus treats as a secret (C(basic_auth.password),
+    C(authorization.credentials), C(oauth2.client_secret), C(bearer_token), and the like), and the
+    password of a URL with credentials, reads C(<secret>), as in Prometheus's own
+    C(/api/v1/status/config). This is why the files are returned as data and not as text.
   - RV(ca_files) holds, for every C(tls_config.ca_file) a job names (a relative path resolved
     against the directory of the file holding the job, as Prometheus resolves it), the
     certificates in it, so a caller can tell whether it is the CA it expects. Only the
@@ -111,10 +115,17 @@ files:
       description: The C(scrape_config_files) entry that matched it; V(null) for the main file.
       type: str
       sample: scrape_configs.d/*.yml
-    text:
-      description: The file's text.
-      type: str
-      sample: "scrape_configs:\n  - job_name: aiven-acme-prod-pg-orders\n    ..."
+    data:
+      description: The file read as YAML, secrets replaced by C(<secret>); V(null) for an empty file.
+      type: dict
+      sample: {scrape_configs: [{job_name: aivenmetrics, basic_auth: {username: scraper, password: <secret>}}]}
+    owners:
+      description:
+        - The jobs of this file that M(aiven_tools.prometheus.scrape_config) placed, with the owner id
+          (C(name)) they were placed for. The main file's are those between its marker comments;
+          an included file's are all of its jobs when it is that module's drop-in file.
+      type: dict
+      sample: {aiven-acme-prod-pg-orders: aiven-acme-prod}
 ca_files:
   description: Every C(tls_config.ca_file) the jobs name, once each, sorted.
   returned: always
@@ -175,7 +186,10 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._audit import (
     AuditError,
     ca_files_to_read,
+    file_jobs,
+    job_owners,
     pem_certificates,
+    redact,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import PrometheusAPI, PrometheusError
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
@@ -203,16 +217,22 @@ def read_file(path, subject):
 def config_files(path, loader):
     """[{path, pattern, text, data}]: the main file, then each included file (config.go
     GetScrapeConfigs: each pattern in order, its matches sorted, as filepath.Glob returns them)."""
-    main = {"path": path, "pattern": None, "text": read_file(path, "The Prometheus configuration file " + path)}
-    main["data"] = as_mapping(loader.load(main["text"], path), path)
-    files = [main]
-    for pattern in as_list(main["data"].get(FILES_KEY)):
+    text = read_file(path, "The Prometheus configuration file " + path)
+    files = [{"path": path, "pattern": None, "text": text, "data": as_mapping(loader.load(text, path), path)}]
+    for pattern in as_list(files[0]["data"].get(FILES_KEY)):
         pattern = str(pattern)
         resolved = pattern if os.path.isabs(pattern) else os.path.join(os.path.dirname(path), pattern)
         for found in go_glob(resolved):
             text = read_file(found, "%s (included by %s: %s)" % (found, FILES_KEY, pattern))
             files.append({"path": found, "pattern": pattern, "text": text, "data": loader.load(text, found)})
     return files
+
+
+def shown(index, entry):
+    """What the module returns of a file: no text (it can hold passwords), redacted data, owners."""
+    names = [job["name"] for job in file_jobs(entry)]
+    return {"path": entry["path"], "pattern": entry["pattern"], "data": redact(entry["data"]),
+            "owners": job_owners(entry["text"], entry["path"], names, main=index == 0)}
 
 
 def ca_file(path):
@@ -244,12 +264,11 @@ def main():
     path = os.path.abspath(module.params["path"])
     try:
         files = config_files(path, Loader())
-        ca_files = [ca_file(ca) for ca in ca_files_to_read(files)]
-        targets = active_targets(module)
+        result = dict(changed=False, config_file=path, files=[shown(index, entry) for index, entry in enumerate(files)],
+                      ca_files=[ca_file(ca) for ca in ca_files_to_read(files)], targets=active_targets(module))
     except (ScrapeConfigError, AuditError, PrometheusError) as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, config_file=path, ca_files=ca_files, targets=targets,
-                     files=[dict((key, entry[key]) for key in ("path", "pattern", "text")) for entry in files])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -43,11 +43,15 @@ def service(name, stype="pg", state="RUNNING", endpoint=EP, replica=False, publi
 
 
 def files(main, *included):
-    """[{path, text, data}] as the filter builds them: main at /etc/prometheus/prometheus.yml,
-    included ones (path, text) as given."""
+    """[{path, data, owners}] as prometheus_info returns them: main at
+    /etc/prometheus/prometheus.yml, included ones (path, text) as given."""
     entries = [("/etc/prometheus/prometheus.yml", main)] + list(included)
-    return [{"path": path, "text": textwrap.dedent(text), "data": yaml.safe_load(textwrap.dedent(text))}
-            for path, text in entries]
+    result = []
+    for index, (path, text) in enumerate(entries):
+        data = yaml.safe_load(text)
+        names = [job["name"] for job in A.file_jobs({"path": path, "data": data})]
+        result.append({"path": path, "data": A.redact(data), "owners": A.job_owners(text, path, names, index == 0)})
+    return result
 
 
 def role_job(service_name, discovery="dns_sd", usage=None, ca_file="/etc/prometheus/aiven-acme-ca.pem"):
@@ -390,7 +394,7 @@ def test_dropin_owner(text, owner):
 def test_included_files_are_owned_by_their_head_only():
     config = files(MAIN_HEAD + block(role_job("a")),
                    ("/etc/prometheus/d/mine.yml", dropin(role_job("b"))),
-                   ("/etc/prometheus/d/hand.yml", "scrape_configs:\n" + textwrap.indent(textwrap.dedent(role_job("a")), "  ")
+                   ("/etc/prometheus/d/hand.yml", "scrape_configs:\n" + textwrap.indent(role_job("a"), "  ")
                     .replace("aiven-acme-a", "aiven-acme-a-copy")),
                    ("/etc/prometheus/d/empty.yml", ""))
     assert [(j["name"], j["file"], j["owner"]) for j in A.config_jobs(config)] == [
@@ -406,7 +410,27 @@ def test_included_files_are_owned_by_their_head_only():
 ])
 def test_config_jobs_refuses_what_prometheus_refuses(data, message):
     with pytest.raises(A.AuditError, match=message):
-        A.config_jobs([{"path": "/etc/prometheus/prometheus.yml", "text": "", "data": data}])
+        A.config_jobs([{"path": "/etc/prometheus/prometheus.yml", "data": data}])
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({"basic_auth": {"username": "u", "password": SECRET, "password_file": "/p"}},
+     {"basic_auth": {"username": "u", "password": "<secret>", "password_file": "/p"}}),
+    ({"scrape_configs": [{"authorization": {"credentials": SECRET}, "oauth2": {"client_secret": SECRET,
+                                                                                 "client_secret_file": "/s"}},
+                         {"bearer_token": SECRET, "consul_sd_configs": [{"token": SECRET, "server": "c:8500"}]},
+                         {"http_headers": {"X-Key": {"secrets": [SECRET]}}, "ec2_sd_configs": [{"secret_key": SECRET}]}]},
+     {"scrape_configs": [{"authorization": {"credentials": "<secret>"}, "oauth2": {"client_secret": "<secret>",
+                                                                                  "client_secret_file": "/s"}},
+                         {"bearer_token": "<secret>", "consul_sd_configs": [{"token": "<secret>", "server": "c:8500"}]},
+                         {"http_headers": {"X-Key": {"secrets": "<secret>"}}, "ec2_sd_configs": [{"secret_key": "<secret>"}]}]}),
+    ({"proxy_url": "http://proxy-user:%s@proxy.example:3128" % SECRET, "params": {"u": ["https://x.example/a:b@c"]}},
+     {"proxy_url": "http://proxy-user:<secret>@proxy.example:3128", "params": {"u": ["https://x.example/a:b@c"]}}),
+    ({"basic_auth": {"username": "u", "password": ""}, "n": None, "i": 3}, {"basic_auth": {"username": "u", "password": ""}, "n": None, "i": 3}),
+])
+def test_redact(data, expected):
+    assert A.redact(data) == expected
+    assert SECRET not in repr(A.redact(data))
 
 
 @pytest.mark.parametrize("services, selected, message", [

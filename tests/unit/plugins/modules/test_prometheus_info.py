@@ -30,8 +30,13 @@ scrape_configs:
     static_configs: [{targets: ['127.0.0.1:9090']}]
   - job_name: by-hand
     scheme: https
+    basic_auth: {username: scraper, password: "hunter2-Inline-Passw0rd"}
     tls_config: {ca_file: ca/main-ca.pem}
     static_configs: [{targets: ['pg-orders-acme.aiven.test:9273']}]
+  # BEGIN aiven_tools.prometheus aiven-acme [scrape_configs] managed by Ansible, do not edit
+  - job_name: aiven-acme-pg-orders
+    static_configs: [{targets: ['127.0.0.2:9273']}]
+  # END aiven_tools.prometheus aiven-acme [scrape_configs]
 """
 INCLUDED = """\
 scrape_configs:
@@ -65,7 +70,8 @@ def config(tmp_path):
     (tmp_path / "abs").mkdir()
     main = tmp_path / "prometheus.yml"
     main.write_text(MAIN.replace("/ABS", str(tmp_path / "abs")))
-    (tmp_path / "conf.d" / "b.yml").write_text(INCLUDED % ("b", "../ca/shared.pem"))
+    (tmp_path / "conf.d" / "b.yml").write_text("# aiven_tools.prometheus aiven-acme: managed by Ansible, do not edit.\n"
+                                               + INCLUDED % ("b", "../ca/shared.pem"))
     (tmp_path / "conf.d" / ".a.yml").write_text(INCLUDED % ("a", "missing.pem"))
     (tmp_path / "conf.d" / "ignored.yaml").write_text("not: matched\n")
     (tmp_path / "abs" / "abs.yml").write_text(INCLUDED % ("c", str(tmp_path / "ca" / "shared.pem")))
@@ -90,7 +96,11 @@ def test_files_in_prometheus_order_ca_files_and_targets(reader, prom, config, ch
         (base + "/conf.d/.a.yml", "conf.d/*.yml"),  # Go's Glob: * matches a leading dot
         (base + "/conf.d/b.yml", "conf.d/*.yml"),
         (base + "/abs/abs.yml", base + "/abs/abs.yml")]
-    assert result["files"][2]["text"] == INCLUDED % ("b", "../ca/shared.pem")
+    assert [f["owners"] for f in result["files"]] == [{"aiven-acme-pg-orders": "aiven-acme"}, {}, {"b": "aiven-acme"}, {}]
+    assert result["files"][2]["data"] == {"scrape_configs": [
+        {"job_name": "b", "tls_config": {"ca_file": "../ca/shared.pem"}, "static_configs": [{"targets": ["x:1"]}]}]}
+    assert result["files"][0]["data"]["scrape_configs"][1]["basic_auth"] == {"username": "scraper", "password": "<secret>"}
+    assert "hunter2" not in repr(result)  # the inline password is never returned
     assert result["ca_files"] == [
         {"path": base + "/ca/main-ca.pem", "certificates": [CERT], "error": None},  # never the key
         {"path": base + "/ca/shared.pem", "certificates": [CERT], "error": None},
