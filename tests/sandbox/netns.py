@@ -39,7 +39,7 @@ import threading
 import time
 import uuid
 
-from .util import serve_in_thread, stop_server
+from .util import ServedInThread
 
 PREFIX = "aivt"
 NETNS_ETC = "/etc/netns"
@@ -168,7 +168,7 @@ def _pump(source, sink):
         pass
 
 
-class Forwarder:
+class Forwarder(ServedInThread):
     """TCP from `listen` (host, port) of this process's namespace to `target` inside `netns`.
 
     listen port 0 -> a free one; read `.address` after start(). target port 0 -> the listening
@@ -179,28 +179,15 @@ class Forwarder:
         self.target = tuple(target)
         self.listen = tuple(listen)
         self.address = None
-        self._server = None
-        self._thread = None
 
     def start(self):
-        self._server = _ForwardServer(self.listen, _ForwardHandler)
-        self._server.forwarder = self
-        self.address = self._server.server_address[:2]
+        server = _ForwardServer(self.listen, _ForwardHandler)
+        server.forwarder = self
+        self.address = server.server_address[:2]
         if not self.target[1]:
             self.target = (self.target[0], self.address[1])
-        self._thread = serve_in_thread(self._server, "forward-%s-%d" % self.address)
+        self._serve(server, "forward-%s-%d" % self.address)
         return self
-
-    def stop(self):
-        if self._server is not None:
-            stop_server(self._server, self._thread)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class NetNS:

@@ -23,7 +23,7 @@ import ssl
 import trustme
 
 from .netns import call_in
-from .util import serve_in_thread, stop_server
+from .util import ServedInThread
 
 
 class ProjectCA(object):
@@ -90,7 +90,7 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-class AivenNode(object):
+class AivenNode(ServedInThread):
     """One node: HTTPS on (ip, port), basic auth, /metrics naming the node.
 
     `port=0` lets the kernel pick (read `.port` after `start()`).
@@ -110,8 +110,6 @@ class AivenNode(object):
         self.requests = self.scrapes = self.unauthorized = 0
         self.refresh = None
         self._context = None
-        self._server = None
-        self._thread = None
 
     @property
     def address(self):
@@ -153,18 +151,6 @@ class AivenNode(object):
         server = call_in(self.netns, server_class, (self.ip, self.port), _Handler)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         server.node = self
-        self._server = server
         self.port = server.server_address[1]
-        self._thread = serve_in_thread(server, "aiven-node-%s" % self.address)
+        self._serve(server, "aiven-node-%s" % self.address)
         return self
-
-    def stop(self):
-        if self._server is not None:
-            stop_server(self._server, self._thread)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

@@ -25,18 +25,32 @@ def free_port(host="127.0.0.1", kind=socket.SOCK_STREAM, also=()):
     raise OSError("no port free on all of %s" % ", ".join([host] + list(also)))
 
 
-def serve_in_thread(server, name):
-    """Run a socketserver's serve_forever in a daemon thread; returns the thread (for stop_server)."""
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
-    thread.start()
-    return thread
+class ServedInThread(object):
+    """Base of the sandbox's servers: one socketserver whose serve_forever runs in a daemon
+    thread. A subclass's start() builds the server, calls self._serve(server, name) and returns
+    self; stop() and `with` come from here."""
 
+    _server = None
+    _thread = None
 
-def stop_server(server, thread):
-    """Stop what serve_in_thread started and close its socket."""
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    def _serve(self, server, name):
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=name, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 def wait_until(predicate, timeout, what, interval=0.05):
