@@ -373,11 +373,20 @@ backups_removed:
   returned: always
   type: list
   elements: str
+option:
+  description:
+    - When O(preflight=true) fails, the option the message asks to fix (V(web_url), V(config_file),
+      V(paths), V(promtool), V(unit), V(pid), V(pidfile) or V(method)), so a caller can name its own
+      setting for it.
+  returned: failure of a preflight that names an option
+  type: str
+  sample: config_file
 """
 
 import grp
 import os
 import pwd
+import re
 import shlex
 import shutil
 import signal
@@ -410,6 +419,17 @@ class Failure(Exception):
         super(Failure, self).__init__(msg)
         self.msg = msg
         self.restore = restore
+
+
+OPTION_IN_MESSAGE = re.compile(r"\b(?:[Ss]et|[Ff]ix) (web_url|config_file|promtool|unit|pidfile|pid|method)\b"
+                               r"|^(config_file|promtool) |\(in (paths)\)")
+
+
+def option_named(msg):
+    """The option a preflight message asks to fix (so a caller such as the role can name its own
+    variable for it), or None."""
+    match = OPTION_IN_MESSAGE.search(msg)
+    return next((group for group in match.groups() if group), None) if match else None
 
 
 def resolve_names(names, record_types, getaddrinfo=None):
@@ -687,8 +707,13 @@ class Reloader(object):
             by_job = exc.last or dict((job, []) for job in jobs)
             self.result["targets"] = by_job
             lines = targets_table(by_job, jobs) if exc.last is not None else [str(exc)]
+            # Down targets may come up later (Aiven needs about a minute), so the jobs stay unless asked.
+            kept = "" if self.params["restore_on_down"] or not self.params["restore"] else (
+                "\nThe jobs stay in place (Prometheus loaded them) and are scraped as soon as the targets answer; "
+                "fix the cause shown above and run again.")
             raise Failure("Not every target is up after %ds (Aiven needs about a minute after an integration is "
-                          "enabled):\n  %s" % (timeout, "\n  ".join(lines)), restore=self.params["restore_on_down"])
+                          "enabled):\n  %s%s" % (timeout, "\n  ".join(lines), kept),
+                          restore=self.params["restore_on_down"])
         self.result["targets"] = by_job
 
     # ------------------------------------------------------------------------------ runs
@@ -731,7 +756,7 @@ class Reloader(object):
             except OSError as exc:
                 raise Failure("cannot signal PID %d (%s); %s" % (pid, exc.strerror or exc, _signal_hint(exc)))
         elif self.method == "http" and not self.result["lifecycle"]:
-            raise Failure("method http needs the lifecycle API, which is disabled at %s; start Prometheus with "
+            raise Failure("method http needs the lifecycle API, and the lifecycle API is disabled at %s; start Prometheus with "
                           "--web.enable-lifecycle, or set method to auto, systemd or signal" % self.api.url)
         self.check_names()
 
@@ -877,7 +902,7 @@ def main():
         try:
             reloader.preflight()
         except Failure as failure:
-            module.fail_json(msg=failure.msg, **reloader.result)
+            module.fail_json(msg=failure.msg, option=option_named(failure.msg), **reloader.result)
         module.exit_json(**reloader.result)
 
     problem = check_restore(params["restore"], module.check_mode)

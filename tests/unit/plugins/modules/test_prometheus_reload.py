@@ -259,7 +259,9 @@ def test_targets_down_fail_with_a_table_and_keep_the_new_files(prom, files):
         "  aiven-acme-pg https://127.0.0.2:9273/metrics up\n"
         "  aiven-acme-pg https://127.0.0.3:9273/metrics down: Get \"https://127.0.0.3:9273/metrics\": x509: "
         "certificate signed by unknown authority\n"
-        "  aiven-acme-kafka: no targets discovered")
+        "  aiven-acme-kafka: no targets discovered\n"
+        "The jobs stay in place (Prometheus loaded them) and are scraped as soon as the targets answer; "
+        "fix the cause shown above and run again.")
     assert [t["health"] for t in failure["targets"][NEW_JOB]] == ["up", "down"]
     assert failure["targets"]["aiven-acme-kafka"] == []
     # Down targets may come up later: the proven configuration stays, its backups go.
@@ -617,7 +619,8 @@ def test_preflight_settings_each_named(prom, tmp_path, promtool, monkeypatch):
 def test_preflight_http_needs_the_lifecycle_api(prom):
     prom.flags["web.enable-lifecycle"] = "false"
     assert fail(prom, preflight=True, method="http")["msg"] == (
-        "method http needs the lifecycle API, which is disabled at %s; start Prometheus with --web.enable-lifecycle, "
+        "method http needs the lifecycle API, and the lifecycle API is disabled at %s; start Prometheus with "
+        "--web.enable-lifecycle, "
         "or set method to auto, systemd or signal" % prom.url)
 
 
@@ -653,3 +656,15 @@ def test_preflight_signal_checks_the_process(prom, kill):
     kill.errors.append(PermissionError(1, "Operation not permitted"))
     assert fail(prom, preflight=True, method="signal", pid=12)["msg"] == (
         "cannot signal PID 12 (Operation not permitted); run the task with become: true")
+
+
+@pytest.mark.parametrize("msg, option", [
+    ("config_file /x does not exist (or is not a file); set config_file to Prometheus's configuration file", "config_file"),
+    ("/nope (in paths) is not an existing directory; create it or fix the setting that names it", "paths"),
+    ("promtool /x/promtool was not found or is not executable on this host; set promtool to its path", "promtool"),
+    ("Prometheus does not answer at http://127.0.0.1:1 (refused). Start it or fix web_url (nothing was changed)", "web_url"),
+    ("systemd has no unit prom (LoadState=not-found); set unit to Prometheus's systemd unit, or method", "unit"),
+    ("Not every target is up after 10s", None),
+])
+def test_option_named_tells_the_caller_which_setting_to_fix(msg, option):
+    assert prometheus_reload.option_named(msg) == option
