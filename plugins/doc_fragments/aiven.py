@@ -71,7 +71,7 @@ options:
   password:
     description:
       - Basic-auth password, 8 to 256 characters.
-      - If omitted when creating, Aiven generates one; read it back from RV(endpoint.password).
+      - If omitted when creating, Aiven generates one; read it back from C(endpoint.password) of the result.
     type: str
   update_password:
     description:
@@ -82,7 +82,7 @@ options:
     default: always
   return_password:
     description:
-      - Return the endpoint's password in RV(endpoint.password), read from the API. Use it when
+      - Return the endpoint's password in C(endpoint.password) of the result, read from the API. Use it when
         Aiven generated the password and Prometheus needs it.
       - The password is then in the task result in clear text. Only set this on a task with
         C(no_log) set.

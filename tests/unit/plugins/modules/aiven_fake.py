@@ -1,12 +1,12 @@
-"""Fixtures and helpers for the API module unit tests: the in-process fake Aiven API
-(tests/sandbox/fake_aiven.py) on 127.0.0.1 is the boundary the modules talk to.
+"""Helpers for the API module unit tests: the in-process fake Aiven API
+(tests/sandbox/fake_aiven.py) on 127.0.0.1 is the boundary the modules talk to. Each test module
+prepares every test with
 
-Import the fixtures into a test module (pytest finds them there):
-    from ...aiven_fake import fresh_warnings, fast_retries, writes, warnings_seen  # noqa: F401
+    @pytest.fixture(autouse=True)
+    def quick(monkeypatch):
+        prepare(monkeypatch)
 """
 import functools
-
-import pytest
 
 from ansible.module_utils.common import warnings as ansible_warnings
 from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
@@ -16,18 +16,15 @@ from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils
 )
 
 
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    """module.warn() and deprecations collect in process-wide lists that the real exit_json
-    empties into the result; the test harness replaces exit_json, so empty them per test."""
+def prepare(monkeypatch):
+    """Call from an autouse fixture of each test module:
+
+    - module.warn() and deprecations collect in process-wide lists that the real exit_json
+      empties into the result; the test harness replaces exit_json, so they are emptied here;
+    - retries are quick (the retry policy itself is unit-tested in test_aiven.py).
+    """
     ansible_warnings._global_warnings.clear()
     ansible_warnings._global_deprecations.clear()
-    yield
-
-
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch):
-    """The retry policy is unit-tested in test_aiven.py; here retries only need to be quick."""
     monkeypatch.setenv("AIVEN_CLIENT_RETRY_WAIT_MIN", "0.001")
     monkeypatch.setenv("AIVEN_CLIENT_RETRY_WAIT_MAX", "0.01")
 

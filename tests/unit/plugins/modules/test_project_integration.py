@@ -7,12 +7,11 @@ nothing changes) and every check before its first write.
 import pytest
 
 from ansible_collections.aiven_tools.prometheus.plugins.modules import project_integration
-from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven_fake import (  # noqa: F401
-    fast_retries,
-    fresh_warnings,
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven_fake import (
     integrations,
     module_runners,
     no_retries,
+    prepare,
     rows_by_name,
     user_config,
     warnings_seen,
@@ -23,6 +22,11 @@ from sandbox.fake_aiven import running
 TOKEN = "unit-pi-token-3b9a"
 PASSWORD = "Scrape-pass-1234"
 VPC = "vpc-0001"
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    prepare(monkeypatch)
 
 
 @pytest.fixture

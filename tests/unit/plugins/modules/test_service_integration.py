@@ -6,13 +6,12 @@ asserts what the module returned AND what the fake now holds or was sent.
 import pytest
 
 from ansible_collections.aiven_tools.prometheus.plugins.modules import service_integration
-from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven_fake import (  # noqa: F401
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.aiven_fake import (
     deprecations_seen,
-    fast_retries,
-    fresh_warnings,
     integrations,
     module_runners,
     no_retries,
+    prepare,
     rows_by_name,
     user_config,
     warnings_seen,
@@ -24,6 +23,11 @@ from sandbox.fake_aiven import running
 TOKEN = "unit-si-token-7d2e"
 VPC = "vpc-0001"
 INTEGRATION = "/v1/project/acme/integration"
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    prepare(monkeypatch)
 
 
 @pytest.fixture
