@@ -37,7 +37,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -280,7 +279,13 @@ class DebianHost(object):
                 try:
                     self.nspawn.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
-                    os.killpg(self.nspawn.pid, signal.SIGKILL)
+                    # PID 1 of the container gone takes every process of its PID namespace along.
+                    for pid in (self.leader, self.nspawn.pid):
+                        if pid:
+                            try:
+                                os.kill(pid, signal.SIGKILL)
+                            except ProcessLookupError:
+                                pass
                     self.nspawn.wait(timeout=timeout)
         finally:
             if self._console is not None:
@@ -294,6 +299,10 @@ class DebianHost(object):
 
     def __exit__(self, *exc):
         self.stop()
+
+    @property
+    def prometheus_url(self):
+        return self.prometheus.url
 
     def console(self):
         """What the container printed on its console (systemd's boot messages)."""
@@ -391,7 +400,7 @@ def _shell_quote(arg):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("command", choices=["build", "boot"])
     args = parser.parse_args(argv)
     reason = unavailable_reason()
