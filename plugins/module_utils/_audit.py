@@ -34,7 +34,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import collections
 import posixpath
 import re
 
@@ -338,13 +337,13 @@ def job_findings(jobs, project, owner, job_prefix, services, selected, index, ca
 
     Returns (findings, {job name: [service, ...]} of the jobs that scrape this project).
     """
-    findings, scraping = [], collections.OrderedDict()
+    findings, scraping = [], {}
     known = [s["service_name"] for s in services]
     for job in jobs:
         covers = sorted(set(index[h] for h in job_hosts(job["config"]) if h in index))
         if job["owner"] == owner:
             service = owned_service(job, job_prefix, project, known)
-            covers = sorted(set(covers) | (set([service]) & set(known)))
+            covers = sorted(set(covers) | set([service] if service else []))
             if service not in known:
                 findings.append(finding("stale_job", service, job["name"], "service %s no longer exists in project %s"
                                         % (service, project)))
@@ -396,7 +395,7 @@ def target_findings(targets, scraping, known):
 
 def summary(findings):
     """{kind: count} for every kind, zeros included, so a reader sees every check ran."""
-    counts = collections.OrderedDict((kind, 0) for kind in KINDS)
+    counts = dict((kind, 0) for kind in KINDS)  # ordered as KINDS (Python 3.7+ dicts keep order)
     for item in findings:
         counts[item["kind"]] += 1
     return counts

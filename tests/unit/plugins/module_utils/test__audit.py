@@ -215,10 +215,18 @@ def test_stale_jobs(config, services, selected, expected):
 
 def test_stale_job_details():
     config = files(MAIN_HEAD + block(role_job("pg-old"), role_job("kafka-logs")))
-    result = run([service("kafka-logs", "kafka")], config, selected=[])
-    assert [f["detail"] for f in result["findings"]] == [
-        "service pg-old no longer exists in project acme",
-        "service kafka-logs is no longer selected (prometheus_aiven_services, prometheus_aiven_service_query)"]
+    down = {"scrapePool": "aiven-acme-pg-old", "health": "down", "lastError": "connection refused",
+            "labels": {"aiven_service": "pg-old"}}
+    result = run([service("kafka-logs", "kafka")], config, selected=[], targets=[down],
+                 ca_files={"/etc/prometheus/aiven-acme-ca.pem": OTHER_CA})
+    assert [(f["kind"], f["service"], f["detail"]) for f in result["findings"]] == [
+        ("stale_job", "pg-old", "service pg-old no longer exists in project acme"),
+        ("stale_job", "kafka-logs",
+         "service kafka-logs is no longer selected (prometheus_aiven_services, prometheus_aiven_service_query)"),
+        # the gone service is still named where its job is judged
+        ("tls_unverified", "pg-old", "tls_config.ca_file /etc/prometheus/aiven-acme-ca.pem does not hold the project CA"),
+        ("tls_unverified", "kafka-logs", "tls_config.ca_file /etc/prometheus/aiven-acme-ca.pem does not hold the project CA"),
+        ("target_down", "pg-old", "connection refused")]
 
 
 def test_the_job_from_aivens_page():
