@@ -20,6 +20,10 @@ import textwrap
 
 import pytest
 import requests
+import yaml
+
+from ansible_collections.aiven_tools.prometheus.plugins.filter import scrape_audit
+from ansible_collections.aiven_tools.prometheus.plugins.modules import prometheus_info
 
 from role_runs import ok, recap, reload_ts
 from sandbox.nodes import ProjectCA
@@ -357,3 +361,39 @@ def test_no_endpoint_of_that_name(ansible, box):
         "project acme has no Prometheus integration endpoint named prometheus-other")
     assert report == fact
 
+
+
+def test_examples_run_as_written(ansible, box):
+    """prometheus_info's and scrape_audit's EXAMPLES in one play against host 1, unchanged but for
+    the file, the address and the project; before the filter's, the two reads its comment names."""
+    integrate_only(box, ["pg-orders"])
+    prom1 = box.prometheus[0]
+    write_config(prom1, aiven_page_job(box))
+    reload(prom1)
+    wait_targets(prom1, {"aivenmetrics": all_up(2)})
+    info_examples = yaml.safe_load(prometheus_info.EXAMPLES.replace("/etc/prometheus/prometheus.yml", prom1.config_file)
+                                   .replace("http://127.0.0.1:9090", prom1.url))
+    filter_examples = yaml.safe_load(scrape_audit.EXAMPLES.replace("acme-prod", box.project))
+    reads = [
+        {"name": "aiven_project", "aiven_tools.prometheus.project_integration": {"services": SELECTED},
+         "check_mode": True, "delegate_to": "localhost", "run_once": True, "register": "aiven_project"},
+        {"name": "aiven_all", "aiven_tools.prometheus.service_info": {}, "delegate_to": "localhost",
+         "run_once": True, "register": "aiven_all"},
+    ]
+    play = [{"name": "EXAMPLES", "hosts": prom1.name, "gather_facts": False,
+             "module_defaults": {"group/aiven_tools.prometheus.aiven": {
+                 "project": box.project, "api_url": box.api_url, "api_token": "{{ token }}"}},
+             "tasks": info_examples + reads + filter_examples}]
+    playbook = box.tmp_dir / "examples.yml"
+    playbook.write_text(yaml.safe_dump(play, sort_keys=False))
+    extra = box.tmp_dir / "examples-vars.json"
+    extra.write_text(json.dumps({"token": box.token}))
+    files = snapshot(box)
+    proc = ansible.playbook(playbook, "-i", str(box.write_inventory()), "-e", "@%s" % extra)
+    ok(proc)
+    assert '"%s"' % prom1.config_file in proc.stdout  # "Show which files Prometheus reads"
+    assert '"aiven-acme-pg-orders": "aiven-acme"' not in proc.stdout  # nothing placed by the collection here
+    assert '"unmanaged_job    pg-orders     aivenmetrics  not placed by aiven_tools.prometheus' in proc.stdout
+    assert "All assertions passed" in proc.stdout  # no target down
+    assert snapshot(box) == files
+    ansible.assert_no_secret(box.token, endpoint_credentials(box)[1])
