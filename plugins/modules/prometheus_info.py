@@ -70,9 +70,11 @@ seealso:
   - module: aiven_tools.prometheus.scrape_config
   - plugin: aiven_tools.prometheus.scrape_audit
     plugin_type: filter
-  - name: Prometheus configuration (scrape_config_files)
+  - name: Prometheus configuration file
+    description: C(scrape_config_files), C(tls_config) and C(basic_auth), as Prometheus reads them.
     link: https://prometheus.io/docs/prometheus/latest/configuration/configuration/#configuration-file
-  - name: Prometheus HTTP API (targets)
+  - name: Prometheus HTTP API, targets
+    description: What RV(targets) is read from.
     link: https://prometheus.io/docs/prometheus/latest/querying/api/#targets
 """
 

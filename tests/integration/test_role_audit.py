@@ -362,7 +362,6 @@ def test_no_endpoint_of_that_name(ansible, box):
     assert report == fact
 
 
-
 def test_examples_run_as_written(ansible, box):
     """prometheus_info's and scrape_audit's EXAMPLES in one play against host 1, unchanged but for
     the file, the address and the project; before the filter's, the two reads its comment names."""

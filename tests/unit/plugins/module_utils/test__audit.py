@@ -24,8 +24,10 @@ def host(service, prefix=""):
     return "%s%s-%s" % (prefix, service, DOMAIN)
 
 
-def service(name, stype="pg", state="RUNNING", endpoint=EP, replica=False, public=False, hosts=None):
-    """A service_info view: prometheus targets exist only with an integration (aiven-api.md 4.4)."""
+def service(name, stype="pg", state="RUNNING", endpoint="EP", replica=False, public=False, hosts=None):
+    """A service_info view integrated with `endpoint` ("EP": EP, None: none); prometheus targets
+    exist only with an integration (aiven-api.md 4.4)."""
+    endpoint = EP if endpoint == "EP" else endpoint
     integrations, targets = [], []
     if endpoint:
         integrations = [{"id": "i-" + name, "endpoint_id": endpoint["id"], "endpoint_name": endpoint["name"],
@@ -132,8 +134,10 @@ AIVEN_PAGE_SINGLE = """\
 """ % (SECRET, host("kafka-events"))
 
 
-def run(services, config_files, selected=None, endpoint=EP, targets=(), ca_files=None, **kwargs):
+def run(services, config_files, selected=None, endpoint="EP", targets=(), ca_files=None, **kwargs):
+    """The audit of `services` (all selected unless said) against an endpoint ("EP": EP)."""
     selected = [s["service_name"] for s in services] if selected is None else selected
+    endpoint = EP if endpoint == "EP" else endpoint
     return A.audit(PROJECT, "prometheus", endpoint, services, selected, config_files, list(targets),
                    ca_certificate=CA, ca_files=ca_files, **kwargs)
 
@@ -424,12 +428,12 @@ def test_config_jobs_refuses_what_prometheus_refuses(data, message):
 @pytest.mark.parametrize("data, expected", [
     ({"basic_auth": {"username": "u", "password": SECRET, "password_file": "/p"}},
      {"basic_auth": {"username": "u", "password": "<secret>", "password_file": "/p"}}),
-    ({"scrape_configs": [{"authorization": {"credentials": SECRET}, "oauth2": {"client_secret": SECRET,
-                                                                                 "client_secret_file": "/s"}},
+    ({"scrape_configs": [{"authorization": {"credentials": SECRET},
+                          "oauth2": {"client_secret": SECRET, "client_secret_file": "/s"}},
                          {"bearer_token": SECRET, "consul_sd_configs": [{"token": SECRET, "server": "c:8500"}]},
                          {"http_headers": {"X-Key": {"secrets": [SECRET]}}, "ec2_sd_configs": [{"secret_key": SECRET}]}]},
-     {"scrape_configs": [{"authorization": {"credentials": "<secret>"}, "oauth2": {"client_secret": "<secret>",
-                                                                                  "client_secret_file": "/s"}},
+     {"scrape_configs": [{"authorization": {"credentials": "<secret>"},
+                          "oauth2": {"client_secret": "<secret>", "client_secret_file": "/s"}},
                          {"bearer_token": "<secret>", "consul_sd_configs": [{"token": "<secret>", "server": "c:8500"}]},
                          {"http_headers": {"X-Key": {"secrets": "<secret>"}}, "ec2_sd_configs": [{"secret_key": "<secret>"}]}]}),
     ({"proxy_url": "http://proxy-user:%s@proxy.example:3128" % SECRET, "params": {"u": ["https://x.example/a:b@c"]}},
