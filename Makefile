@@ -67,6 +67,7 @@ demo: setup
 bench: setup
 	$(BIN)/python benchmarks/api_scale.py
 	$(BIN)/python benchmarks/node_ips.py
+	$(BIN)/python benchmarks/role_converge.py
 
 clean:
 	rm -rf $(VENV) .cache .ansible tests/output .pytest_cache

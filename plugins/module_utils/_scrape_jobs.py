@@ -253,7 +253,7 @@ def _groups_of(service, selection, project, record_types):
     service_type = service.get("service_type")
     if not isinstance(service_type, str) or not service_type:
         raise ScrapeJobsError("service %s has no service_type" % name)
-    by_host = collections.OrderedDict()
+    by_host = dict()
     for row in selection.rows:
         host = row.get("host")
         if not isinstance(host, str) or not server_name(host):
@@ -276,7 +276,7 @@ def _groups_of(service, selection, project, record_types):
             "port": _row_port(rows[usages.index(usage)], name),
             "record_types": list(record_types),
             "addresses": [],
-            "labels": collections.OrderedDict([
+            "labels": dict([
                 ("aiven_project", project), ("aiven_service", name),
                 ("aiven_service_type", service_type), ("aiven_usage", usage)]),
         })
@@ -480,13 +480,13 @@ def prometheus_jobs(groups, settings):
     removed after relabelling; Prometheus docs, <relabel_config>).
     """
     groups = _check_groups(groups)
-    extra = collections.OrderedDict((k, v) for k, v in settings.job_extra.items() if k != "relabel_configs")
+    extra = dict((k, v) for k, v in settings.job_extra.items() if k != "relabel_configs")
     jobs = []
     for group, name in zip(groups, job_names(groups, settings.project, settings.job_prefix)):
         if settings.discovery != "dns_sd" and not group["addresses"]:
             raise ScrapeJobsError("group %s of service %s has no addresses: build the groups with discovery=%s"
                                   % (group["server_name"], group["service"], settings.discovery))
-        job = collections.OrderedDict([("job_name", name)])
+        job = dict([("job_name", name)])
         job.update(extra)
         job["scheme"] = "https"
         job["metrics_path"] = "/metrics"
@@ -510,7 +510,7 @@ def file_sd_groups(groups):
     (prometheus_jobs); Prometheus drops it after relabelling."""
     result = []
     for group in _check_groups(groups):
-        labels = collections.OrderedDict(group["labels"])
+        labels = dict(group["labels"])
         labels[SERVER_NAME_LABEL] = group["server_name"]
         result.append({"targets": list(group["addresses"]), "labels": labels})
     return result

@@ -35,9 +35,15 @@ def snapshot(directory):
     return files
 
 
+def service_jobs(box, service):
+    """A service's jobs: its primary host name's, and its replica host name's (a job verifies all
+    its targets against one certificate name, issue 11.3)."""
+    return (box.job_name(service), box.job_name(service) + "-replica")
+
+
 def assert_all_targets_up(box, prom, timeout=40, route="dynamic"):
     for service, nodes in box.nodes.items():
-        targets = prom.wait_targets_up(box.job_name(service), len(nodes), timeout=timeout)
+        targets = prom.wait_targets_up(service_jobs(box, service), len(nodes), timeout=timeout)
         assert sorted(t["labels"]["instance"] for t in targets) == sorted(n.address for n in nodes)
         for target in targets:
             assert target["scrapeUrl"].startswith("https://")
@@ -301,7 +307,7 @@ def test_a_target_that_stays_down_fails_with_its_last_error(ansible, sandbox_fac
     down.stop()  # a standby that does not answer
     proc = run(ansible, box, prometheus_aiven_verify_timeout=10)
     assert proc.returncode != 0
-    assert "Not every Aiven target is up after 10s" in proc.stdout
+    assert "Not every target is up after 10s" in proc.stdout
     up = box.nodes["pg-orders"][0]
     job = box.job_name("pg-orders")
     assert "%s https://%s/metrics up" % (job, up.address) in proc.stdout
@@ -314,7 +320,7 @@ def test_bad_token_is_one_clear_error_without_the_token(ansible, sandbox_factory
     files = snapshot(pathlib.Path(prom.config_file).parent)
     proc = run(ansible, box, prometheus_aiven_api_token="wrong-token-4f1d9c0b")
     assert proc.returncode != 0
-    assert "Aiven integration endpoint prometheus:" in proc.stdout
+    assert "integration endpoint prometheus:" in proc.stdout
     assert "403" in proc.stdout or "401" in proc.stdout or "nvalid" in proc.stdout
     assert snapshot(pathlib.Path(prom.config_file).parent) == files
     ansible.assert_no_secret("wrong-token-4f1d9c0b", box.token)
@@ -385,7 +391,7 @@ def test_tls_verify_false_warns_and_skips_verification(ansible, sandbox_factory)
     ok(proc)
     assert "WARNING: prometheus_aiven_tls_verify is false" in proc.stdout
     assert "insecure_skip_verify: true" in rendered_config(prom)
-    prom.wait_targets_up(box.job_name("pg-orders"), 2, timeout=40)
+    prom.wait_targets_up(service_jobs(box, "pg-orders"), 2, timeout=40)
 
 
 def test_job_name_already_defined_by_hand_is_a_clear_error(ansible, sandbox_factory):

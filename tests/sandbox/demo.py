@@ -32,7 +32,7 @@ def ansible_env():
 
 def real_aiven():
     if not os.environ.get("AIVEN_PROJECT"):
-        sys.exit("AIVEN_TOKEN is set: also set AIVEN_PROJECT to the project to enable (or unset AIVEN_TOKEN "
+        sys.exit("AIVEN_TOKEN (or AIVEN_AUTH_TOKEN) is set: also set AIVEN_PROJECT to the project to enable (or unset it "
                  "for the local sandbox demo).")
     output = REPO / "aiven-output"
     output.mkdir(exist_ok=True)

@@ -203,7 +203,9 @@ class PrometheusProcess(object):
         return self._api("/api/v1/targets?state=active")["activeTargets"]
 
     def job_targets(self, job):
-        return [t for t in self.targets() if t.get("scrapePool") == job or t["labels"].get("job") == job]
+        """Targets of one job, or of any of several (a tuple of names)."""
+        jobs = job if isinstance(job, tuple) else (job,)
+        return [t for t in self.targets() if t.get("scrapePool") in jobs or t["labels"].get("job") in jobs]
 
     def metrics(self):
         return self._request("/metrics")[1]
@@ -226,7 +228,8 @@ class PrometheusProcess(object):
         return total if found else None
 
     def wait_targets_up(self, job, count, timeout=30):
-        """Wait until `count` targets of `job` are up; the TimeoutError names each lastError."""
+        """Wait until `count` targets of `job` (a name or a tuple of names) are up; the
+        TimeoutError names each lastError."""
         state = {}
 
         def up():

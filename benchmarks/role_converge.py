@@ -1,0 +1,84 @@
+"""The role's idempotent converge against one module task (issue 10). Not a test: `make bench`.
+
+In one run, alternating so that both sides meet the same machine load:
+  converge  ansible-playbook playbooks/site.yml against the sandbox (fake Aiven API, two
+            services, a real Prometheus), after a first run has converged: nothing to change;
+  one task  a one-task playbook calling one of this collection's API modules
+            (aiven_tools.prometheus.service_info) against the same fake API.
+Prints each side's median, the ratio of medians and the tasks the converge ran (the TASK
+headers in its output), and writes them to benchmarks/results/role_converge.txt.
+Target: ratio < 2.0. Exit status 1 when missed.
+"""
+import os
+import pathlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from conftest import ansible_env  # noqa: E402  (the test harness: interpreter, collection path)
+from sandbox.prometheus import versions  # noqa: E402
+from sandbox.sandbox import Sandbox  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
+TARGET = 2.0
+
+
+def timed(argv, env, cwd):
+    started = time.monotonic()
+    proc = subprocess.run(argv, env=env, cwd=str(cwd), capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode != 0:
+        sys.exit("benchmark run failed: %s\n%s\n%s" % (" ".join(argv), proc.stdout[-3000:], proc.stderr[-2000:]))
+    return elapsed, proc
+
+
+def main():
+    label = list(versions())[-1]
+    with tempfile.TemporaryDirectory(prefix="aiven-bench-role-") as tmp_name:
+        tmp = pathlib.Path(tmp_name)
+        env = ansible_env(tmp, ANSIBLE_PIPELINING="1")
+        box = Sandbox(tmp / "box", services=[("pg-orders", "pg", 2), ("kafka-events", "kafka", 3)],
+                      prometheus_version=label)
+        with box:
+            extra = box.write_extra_vars(prometheus_aiven_discovery="static")
+            converge = ["ansible-playbook", str(REPO / "playbooks" / "site.yml"), "-i", str(box.write_inventory()),
+                        "-e", "@%s" % extra]
+            playbook = tmp / "one_task.yml"
+            playbook.write_text(
+                "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+                "    - aiven_tools.prometheus.service_info:\n"
+                "        project: %s\n        api_url: %s\n        api_token: %s\n"
+                % (box.project, box.api_url, box.token))
+            one_task = ["ansible-playbook", "-i", "localhost,", "-c", "local", str(playbook)]
+            timed(converge, env, tmp)  # converge once; every timed run after it has nothing to do
+            converge_s, one_s, tasks = [], [], None
+            for dummy in range(ROUNDS):
+                elapsed, proc = timed(converge, env, tmp)
+                if not re.search(r"changed=0 ", proc.stdout):
+                    sys.exit("the converge changed something:\n" + proc.stdout[-3000:])
+                converge_s.append(elapsed)
+                tasks = len(re.findall(r"^TASK \[", proc.stdout, re.M))
+                one_s.append(timed(one_task, env, tmp)[0])
+    converge_m, one_m = statistics.median(converge_s), statistics.median(one_s)
+    ratio = converge_m / one_m
+    lines = [
+        "Prometheus %s, 2 services, discovery static, %d alternating rounds" % (label, ROUNDS),
+        "idempotent converge of site.yml:       median %.2f s  (%d tasks run)" % (converge_m, tasks),
+        "one-task playbook (service_info):      median %.2f s" % one_m,
+        "%s  ratio of medians %.2fx (target < %.1fx)" % ("PASS" if ratio < TARGET else "MISS", ratio, TARGET),
+    ]
+    print("\n".join(lines))
+    results = REPO / "benchmarks" / "results"
+    results.mkdir(exist_ok=True)
+    (results / "role_converge.txt").write_text("\n".join(lines) + "\n")
+    return 0 if ratio < TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

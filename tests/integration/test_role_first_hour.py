@@ -1,0 +1,91 @@
+"""What a new user meets in the first hour (issue 17): settings given with `-e name=value`
+(strings), mistakes caught before anything changes, a Prometheus host that cannot resolve the
+Aiven names, and runs that look successful when they are.
+
+Real ansible-playbook, real Prometheus, real TLS; the fake Aiven API's request log shows that
+nothing was written on Aiven when a setting was wrong.
+"""
+import hashlib
+import pathlib
+
+import pytest
+
+from role_runs import REMOVE, SITE, ok, reload_ts, run, sandboxes
+
+SERVICES = [("pg-orders", "pg", 2)]
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    yield from sandboxes(tmp_path, services=SERVICES)
+
+
+def snapshot(directory):
+    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(pathlib.Path(directory).rglob("*")) if p.is_file()}
+
+
+def writes(box):
+    return [(r["method"], r["path"]) for r in box.fake.requests if r["method"] != "GET"]
+
+
+def test_every_boolean_and_number_works_as_a_command_line_string(ansible, sandbox_factory):
+    """`-e name=value` gives strings; the role must read them as the argument spec promises,
+    also on the absent path (remove_endpoint used to fail after the files were gone)."""
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    original = pathlib.Path(prom.config_file).read_bytes()
+    strings = ["prometheus_aiven_verify_targets=true", "prometheus_aiven_tls_verify=true",
+               "prometheus_aiven_keep_backups=false", "prometheus_aiven_verify_timeout=120",
+               "prometheus_aiven_reload_timeout=30", "prometheus_aiven_integration_wait_timeout=120",
+               "prometheus_aiven_remove_integrations=false"]
+    args = [arg for pair in strings for arg in ("-e", pair)]
+    proc = run(ansible, box, SITE, *args)
+    ok(proc)
+    # A successful run looks successful: the waits happen inside modules that report once.
+    assert "FAILED - RETRYING" not in proc.stdout and "[ERROR]" not in proc.stdout + proc.stderr
+    assert prom.wait_targets_up((box.job_name("pg-orders"), box.job_name("pg-orders") + "-replica"), 2)
+
+    proc = run(ansible, box, SITE, "-e", "prometheus_aiven_verify_targets=false", "-e", "prometheus_aiven_tls_verify=false")
+    ok(proc)
+    assert "insecure_skip_verify" in pathlib.Path(prom.config_file).read_text() + "".join(
+        p.read_text() for p in pathlib.Path(prom.config_file).parent.rglob("*.yml"))
+
+    proc = run(ansible, box, REMOVE, "-e", "prometheus_aiven_remove_endpoint=true", "-e", "prometheus_aiven_keep_backups=no")
+    ok(proc)
+    assert pathlib.Path(prom.config_file).read_bytes() == original
+    assert box.fake.projects[box.project]["endpoints"] == {}
+
+
+@pytest.mark.parametrize("variable, value, says", [
+    ("prometheus_aiven_config_file", "/nonexistent/prometheus.yml", "prometheus_aiven_config_file"),
+    ("prometheus_aiven_files_dir", "/nonexistent-dir", "prometheus_aiven_files_dir"),
+    ("prometheus_aiven_promtool", "/nonexistent/promtool", "prometheus_aiven_promtool"),
+])
+def test_a_wrong_setting_fails_before_anything_changes_naming_the_variable(ansible, sandbox_factory, variable, value, says):
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    directory = pathlib.Path(prom.config_file).parent
+    files, before = snapshot(directory), reload_ts(prom)
+    proc = run(ansible, box, SITE, **{variable: value})
+    assert proc.returncode != 0
+    assert says in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
+    assert box.fake.requests == []  # not even a read: the host is checked first
+    assert snapshot(directory) == files and reload_ts(prom) == before
+
+
+def test_dns_sd_names_the_prometheus_host_cannot_resolve_fail_fast_and_change_nothing(ansible, sandbox_factory):
+    """The sandbox names exist only in the sandbox DNS; this Prometheus uses the machine's
+    resolver. Before: a 3.5-minute wait ending in 'no targets discovered'. Now: the names are
+    checked on the host before the reload, the run fails naming them, the files go back."""
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    directory = pathlib.Path(prom.config_file).parent
+    original, before = pathlib.Path(prom.config_file).read_bytes(), reload_ts(prom)
+    proc = run(ansible, box, SITE, prometheus_aiven_discovery="dns_sd")
+    assert proc.returncode != 0
+    assert "do not resolve" in proc.stdout or "does not resolve" in proc.stdout, proc.stdout[-3000:]
+    assert box.service_host("pg-orders") in proc.stdout
+    assert "no targets discovered" not in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == original
+    assert not list(directory.glob("aiven-*")) and reload_ts(prom) == before

@@ -1,0 +1,167 @@
+"""What real Aiven projects and real Prometheus hosts do to the role (issue 11, issue 13.4):
+a password rotated in the console, a powered-off service, standbys whose certificates name only
+the replica host, IPv6-only names, a corporate resolver with a search domain, and every route.
+
+Real ansible-playbook, real Prometheus (each version where behaviour differs), real TLS (the
+sandbox CA; node certificates name only DNS names), real DNS; only the Aiven API is the fake.
+"""
+import os
+import pathlib
+import shutil
+
+import pytest
+
+from role_runs import SITE, ok, reload_ts, run, sandboxes
+from sandbox.prometheus import versions
+
+needs_namespaces = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"),
+                                      reason="needs root, unshare and ip (network namespaces)")
+
+
+@pytest.fixture
+def sandbox_factory(tmp_path):
+    yield from sandboxes(tmp_path)
+
+
+def service_jobs(box, service):
+    return (box.job_name(service), box.job_name(service) + "-replica")
+
+
+def all_up(box, prom, services=None, timeout=60):
+    """Every node of every (listed) service is an up target of that service's jobs."""
+    for service in services or [s[0] for s in box.services]:
+        nodes = box.nodes[service]
+        targets = prom.wait_targets_up(service_jobs(box, service), len(nodes), timeout=timeout)
+        assert all(t["labels"]["aiven_service"] == service for t in targets)
+    return True
+
+
+def rotate_password(box, new):
+    """What 'reset password' in Aiven's console does: the endpoint's password changes on Aiven,
+    and the nodes answer only to the new one from then on."""
+    fake = box.fake
+    with fake._lock:
+        for endpoint in fake.projects[box.project]["endpoints"].values():
+            if endpoint["endpoint_type"] == "prometheus":
+                endpoint["user_config"]["basic_auth_password"] = new
+
+
+@pytest.mark.parametrize("label", ["2.42", "2.53", "3.5"])
+def test_a_password_rotated_in_the_console_is_picked_up_by_one_run(ansible, sandbox_factory, label):
+    """Prometheus 3.x reads password_file once per scrape pool and a reload keeps pools whose job
+    did not change (testing.md): the job carries the password's fingerprint, so it changes."""
+    if not any(v.startswith(label) for v in versions()):
+        pytest.skip("Prometheus %s is not here" % label)
+    label = next(v for v in versions() if v.startswith(label))
+    box = sandbox_factory(services=[("pg-orders", "pg", 1)], prometheus_version=label)
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_discovery="static"))
+    assert all_up(box, prom)
+
+    rotate_password(box, "Rotated-Passw0rd-%s" % label)
+    job = box.job_name("pg-orders")
+    down = prom.wait_targets_up  # the old password is refused now: wait for Prometheus to see it
+    from sandbox.util import wait_until
+    wait_until(lambda: [t for t in prom.job_targets(job) if t["health"] == "down"], 30, "the 401 after rotation")
+    before = reload_ts(prom)
+    proc = run(ansible, box, prometheus_aiven_discovery="static")
+    assert ok(proc)["prometheus-1"]["changed"] > 0
+    assert reload_ts(prom) > before
+    assert down(job, 1, timeout=60)  # up again, without a restart of Prometheus
+    ansible.assert_no_secret("Rotated-Passw0rd-%s" % label, box.token)
+
+
+def test_a_powered_off_service_never_makes_the_run_wait(ansible, sandbox_factory):
+    """services: all, one of them POWEROFF (no components, no nodes): the others converge, the run
+    says which service it skipped and why, and does not wait for it."""
+    box = sandbox_factory(services=[("pg-orders", "pg", 2), ("kafka-idle", "kafka", 1, "poweroff")])
+    prom = box.prometheus[0]
+    proc = run(ansible, box, prometheus_aiven_services="all", prometheus_aiven_discovery="static",
+               prometheus_aiven_integration_wait_timeout=600)
+    ok(proc)
+    assert "kafka-idle" in proc.stdout and "POWEROFF" in proc.stdout  # said what it skipped, and why
+    assert all_up(box, prom, services=["pg-orders"])
+    assert box.job_name("kafka-idle") not in prom.config()
+
+
+def test_standbys_whose_certificates_name_only_the_replica_host(ansible, sandbox_factory):
+    """One server_name per certificate name (prometheus#4827): the primary's job verifies against
+    the primary host, the replica job against the replica- host; every target up."""
+    box = sandbox_factory(services=[("pg-orders", "pg", 3)], cert_names="per_node_role")
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_discovery="static"))
+    assert all_up(box, prom)
+    primary = prom.wait_targets_up(box.job_name("pg-orders"), 1)
+    replicas = prom.wait_targets_up(box.job_name("pg-orders") + "-replica", 2)
+    assert {t["labels"]["aiven_usage"] for t in primary} == {"primary"}
+    assert {t["labels"]["aiven_usage"] for t in replicas} == {"replica"}
+
+
+def test_ipv6_only_names_static(ansible, sandbox_factory):
+    """Names with only AAAA records: record_types AAAA, the target written [addr]:port."""
+    box = sandbox_factory(services=[("valkey-cache", "valkey", 1, "ipv6")])
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_discovery="static", prometheus_aiven_record_types="AAAA"))
+    targets = prom.wait_targets_up(box.job_name("valkey-cache"), 1)
+    assert targets[0]["labels"]["instance"].startswith("[::1]:")
+
+
+@needs_namespaces
+def test_ipv6_only_names_dns_sd_in_a_namespace(ansible, sandbox_factory):
+    box = sandbox_factory(services=[("valkey-cache", "valkey", 2, "ipv6")], netns=True,
+                          prometheus_version=list(versions())[-1])
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_discovery="dns_sd", prometheus_aiven_record_types="AAAA"))
+    assert all_up(box, prom)
+
+
+@needs_namespaces
+def test_a_search_domain_cannot_hijack_the_names(ansible, sandbox_factory):
+    """resolv.conf with `search corp.example` and `options ndots:5` and a wildcard *.corp.example:
+    relative names would reach the decoy; the role writes absolute names (trailing dot) and
+    verifies TLS against the name without the dot."""
+    box = sandbox_factory(services=[("pg-orders", "pg", 2)], prometheus_dns=True, search_domain="corp.example",
+                          prometheus_version=list(versions())[-1])
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_discovery="dns_sd"))
+    assert all_up(box, prom)
+    assert "server_name: %s\n" % box.service_host("pg-orders") in prom.config()
+
+
+@needs_namespaces
+@pytest.mark.parametrize("route, spec", [
+    ("public", ("kafka-events", "kafka", 2, "vpc")),
+    ("private", ("kafka-events", "kafka", 2, "vpc")),
+    ("privatelink", ("kafka-events", "kafka", 2, "vpc", "privatelink")),
+    ("privatelink", ("flink-jobs", "flink", 1, "vpc", "privatelink")),  # flink has PrivateLink only
+])
+def test_each_route_turns_its_flag_on_and_scrapes_its_names(ansible, sandbox_factory, route, spec):
+    """A VPC service: the route's access flag is turned on in the same API pass and the jobs
+    scrape the route's host names from the components, TLS verified against them; a second run
+    changes nothing on Aiven."""
+    box = sandbox_factory(services=[spec], prometheus_dns=True, prometheus_version=list(versions())[-1])
+    prom = box.prometheus[0]
+    ok(run(ansible, box, prometheus_aiven_route=route))
+    assert all_up(box, prom)
+    service = box.fake.projects[box.project]["services"][spec[0]]
+    assert service["user_config"]["%s_access" % route]["prometheus"] is True
+    hosts = [row["host"] for row in box.fake._components(box.fake.projects[box.project], service)
+             if row["route"] == route and row["component"] == "prometheus"]
+    assert hosts and all("server_name: %s\n" % host in prom.config() for host in hosts[:1])
+    box.fake.clear_requests()
+    proc = run(ansible, box, prometheus_aiven_route=route)
+    assert ok(proc)["prometheus-1"]["changed"] == 0
+    assert all(r["method"] == "GET" for r in box.fake.requests)
+
+
+def test_a_route_the_service_type_lacks_fails_before_any_change(ansible, sandbox_factory):
+    box = sandbox_factory(services=[("flink-jobs", "flink", 1, "vpc", "privatelink"), ("grafana-ui", "grafana", 1, "vpc")])
+    prom = box.prometheus[0]
+    original = pathlib.Path(prom.config_file).read_bytes()
+    proc = run(ansible, box, prometheus_aiven_services=["grafana-ui"], prometheus_aiven_route="public")
+    assert proc.returncode != 0
+    assert "grafana-ui" in proc.stdout
+    assert [r for r in box.fake.requests if r["method"] != "GET"] == []
+    assert pathlib.Path(prom.config_file).read_bytes() == original
+    proc = run(ansible, box, prometheus_aiven_services=["flink-jobs"], prometheus_aiven_route="public")
+    assert proc.returncode != 0 and "flink" in proc.stdout and "privatelink" in proc.stdout
