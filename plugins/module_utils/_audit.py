@@ -305,6 +305,14 @@ def _other_endpoints(service, endpoint_name):
     return sorted(names - set([endpoint_name]))
 
 
+def _not_running(state):
+    """powered_off's detail. POWEROFF services have no nodes; REBUILDING and REBALANCING ones
+    list their prometheus targets again once RUNNING (aiven-api.md 4.1)."""
+    if state == "POWEROFF":
+        return "state POWEROFF: the service has no nodes to scrape"
+    return "state %s, not RUNNING: its targets are listed again once it runs" % state
+
+
 def service_findings(project, endpoint_name, endpoint, services, selected, covered):
     """no_endpoint, powered_off, not_integrated and not_scraped.
 
@@ -319,8 +327,7 @@ def service_findings(project, endpoint_name, endpoint, services, selected, cover
         if name not in selected:
             continue
         if service.get("state") != RUNNING:
-            findings.append(finding("powered_off", name, detail="state %s: the service has no nodes to scrape"
-                                    % service.get("state")))
+            findings.append(finding("powered_off", name, detail=_not_running(service.get("state"))))
         elif not _integrated(service, endpoint):
             others = _other_endpoints(service, endpoint_name)
             findings.append(finding("not_integrated", name, detail="no Prometheus integration to endpoint %s%s"

@@ -188,6 +188,8 @@ def test_service_kind_details_say_why():
         ("not_integrated", "a", "no Prometheus integration to endpoint prometheus; it has one to grafana-prom"),
         ("not_integrated", "c", "no Prometheus integration to endpoint prometheus"),
         ("powered_off", "b", "state POWEROFF: the service has no nodes to scrape")]
+    rebuilding = run([service("d", state="REBUILDING")], files(MAIN_HEAD))["findings"]
+    assert rebuilding[0]["detail"] == "state REBUILDING, not RUNNING: its targets are listed again once it runs"
     result = run([service("c", replica=True)], files(MAIN_HEAD))
     assert result["findings"][0]["detail"] == (
         "integrated, but no job on this host scrapes %s, %s" % (host("c"), host("c", "replica-")))
