@@ -90,8 +90,14 @@ def integrations_to(service, endpoint_id):
 # ------------------------------------------------------------------ planning
 
 def access_wanted(service, access, outside_vpc):
-    """The access flags this service gets. Only in a project VPC: elsewhere the dynamic name is
-    public already and Aiven lists no public, private or PrivateLink route (aiven-api.md 4.4, 5)."""
+    """The access flags this service gets: only in a project VPC, unless `outside_vpc`.
+
+    Outside a VPC the dynamic name is public already (aiven-api.md 4.4, 5: public_access is "for
+    service nodes that are in a project VPC or another type of private network"). The same holds
+    for private: the private name "always resolves to private IPs", and only a VPC's nodes have
+    private IPs a Prometheus could reach, through peering (4.4); and PrivateLink connects to a
+    VPC. So every flag follows the rule the public one always had.
+    """
     if not (service.get("project_vpc_id") or outside_vpc):
         return []
     return [flag for flag in PROMETHEUS_ACCESS if flag in access]
