@@ -4,10 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """What an audit finds on one Prometheus host: the Aiven project against the scrape jobs.
 
-PRIVATE to the collection (the scrape_audit filter is its user; the interface can change at any
-time). Pure functions, standard library only, no I/O and no YAML parser: the filter parses the
-configuration texts, prometheus_info reads them and Prometheus's targets on the host, the API
-modules read Aiven.
+PRIVATE to the collection (the interface can change at any time). Pure functions, standard
+library only, no I/O: prometheus_info uses the file-side ones (file_jobs, job_owners, redact,
+ca_files_to_read, pem_certificates) on the Prometheus host, where it reads the files as YAML and
+Prometheus's targets; the scrape_audit filter calls audit() on the controller with that and what
+the API modules read from Aiven.
 
 Inputs (audit() takes them all):
 
