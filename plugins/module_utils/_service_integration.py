@@ -250,17 +250,18 @@ class Integrations(object):
     """The prometheus integrations of one project to one endpoint, and the access flags.
 
     `endpoint_id` may be None while the endpoint is only planned (check mode); set it once it
-    exists. `extra`: keys every failure result carries too (project_integration's endpoint).
+    exists. A failure result carries `msg`, `changed`, `services` (and `status` after an API
+    error), never the endpoint: a caller that registers the result with failed_when false tells a
+    failure from a success by the endpoint's absence (the role does).
     """
 
-    def __init__(self, module, api, project, endpoint_id, access=(), outside_vpc=False, extra=None):
+    def __init__(self, module, api, project, endpoint_id, access=(), outside_vpc=False):
         self.module = module
         self.api = api
         self.project = project
         self.endpoint_id = endpoint_id
         self.access = list(access)
         self.outside_vpc = outside_vpc
-        self.extra = extra or {}
         self.done_before = None  # what the caller changed already, e.g. "endpoint prometheus created"
         self.last_read = None  # every service of the project by name, as read after the writes
 
@@ -281,7 +282,6 @@ class Integrations(object):
         return [result_row(s, self.endpoint_id, plan.get(s["service_name"], [])) for s in services]
 
     def _fail(self, msg, changed, error=None, **result):
-        result.update(self.extra)
         if error is not None:
             result["status"] = error.status
         if self.done_before:

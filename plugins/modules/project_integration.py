@@ -197,7 +197,6 @@ def present(module, api):
     endpoint = _endpoint.apply_present(module, api, project, endpoint_plan)
     shown = _endpoint.without_password(endpoint, params["return_password"])
     integrations.endpoint_id = endpoint["id"]
-    integrations.extra = {"endpoint": shown, "ca_certificate": ca_certificate}
     if endpoint_plan["changed"] and not module.check_mode:
         integrations.done_before = "endpoint %s %s" % (name, "created" if endpoint_plan["create"] else "updated")
     result = integrations.run_present(selected, plan)

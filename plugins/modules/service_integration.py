@@ -205,8 +205,7 @@ def ensure(module, api):
         endpoint["name"] = next((i.get("dest_endpoint") for s in all_services for i in s.get("service_integrations") or []
                                  if i.get("dest_endpoint_id") == endpoint["id"]), None)
     access = list(params["access"]) + (["public"] if params["public_access"] else [])
-    integrations = Integrations(module, api, project, endpoint["id"], access, params["access_outside_vpc"],
-                                extra={"endpoint": endpoint})
+    integrations = Integrations(module, api, project, endpoint["id"], access, params["access_outside_vpc"])
     if params["state"] == "absent":
         result = integrations.run_absent(selected)
     else:

@@ -194,7 +194,9 @@ def test_failed_integration_write_keeps_the_new_endpoint_and_says_so(fake, monke
                               "changed (read back from Aiven); kept: endpoint prometheus created")
     assert failure["changed"] is True
     assert [e["endpoint_name"] for e in endpoints(fake)] == ["prometheus"]
-    assert failure["endpoint"]["name"] == "prometheus" and "password" not in failure["endpoint"]
+    # no endpoint in a failure: callers that register with failed_when false (the role, enable.yml)
+    # tell a failure by its absence
+    assert "endpoint" not in failure and "ca_certificate" not in failure
     assert integrations(fake) == []
 
 
@@ -231,3 +233,12 @@ def test_remove_endpoint_removes_every_integration_to_it(fake):
     assert result["diff"]["after"]["endpoint"] == {}
     again = run(fake, state="absent", remove_endpoint=True)
     assert again["changed"] is False and again["endpoint"] is None
+
+
+def test_a_wait_that_times_out_fails_without_the_endpoint():
+    with running(TOKEN, [("pg-orders", "pg", 1)], activation_reads=10 ** 6) as fake:
+        failure = fail(fake, services=["pg-orders"], wait_timeout=0)
+    assert failure["msg"] == ("the Prometheus integration is enabled but not active with targets after 0s for: "
+                              "pg-orders; re-run to wait again; kept: endpoint prometheus created")
+    assert failure["changed"] is True and "endpoint" not in failure
+    assert failure["skipped_services"] == []
