@@ -8,8 +8,8 @@ state), then audits. Every audit is proven read-only three ways: the fake's requ
 GETs only, every file in the Prometheus directories keeps its bytes, and Prometheus's last
 reload timestamp does not move.
 
-The role's tasks/main.yml does not import tasks/audit.yml yet, so AUDIT runs the role with
-include_role tasks_from: audit (defaults, vars and the task file of the role, as main.yml will).
+AUDIT_PLAY runs the whole role, as playbooks/site.yml does (its argument spec, tasks/main.yml
+and from there tasks/audit.yml), then keeps each host's fact in a file for the test.
 """
 import hashlib
 import json
@@ -46,10 +46,9 @@ AUDIT_PLAY = """\
   tasks:
     - name: The role's audit, then the test keeps each host's fact
       block:
-        - name: The role's audit
+        - name: The role, prometheus_aiven_state audit
           ansible.builtin.include_role:
             name: aiven_tools.prometheus.prometheus_aiven
-            tasks_from: audit
       always:
         - name: Keep the fact for the test
           ansible.builtin.copy:
