@@ -3,11 +3,14 @@
 Each corpus file is copied to a directory of its own (with the rule file and other.d/ it may
 reference by relative path), so validation next to the real file is what makes it pass.
 """
+import concurrent.futures
 import json
 import os
 import pathlib
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -15,6 +18,7 @@ import yaml
 from prometheus_corpus import CORPUS, success_cases
 from sandbox.nodes import AivenNode, ProjectCA
 from sandbox.prometheus import PrometheusProcess, missing_reason, versions
+from sandbox.util import wait_until
 
 MODULE = "aiven_tools.prometheus.scrape_config"
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -270,3 +274,233 @@ def test_relative_ca_and_password_files_scrape_for_real(ansible, tmp_path, label
     finally:
         for node in nodes:
             node.stop()
+
+
+# ------------------------------------------------------------------ issue 12, through real ansible
+
+NODE_JOB = "- job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:9100']\n"
+SHAPES = {
+    # name: (prometheus.yml, style, the jobs Prometheus must load afterwards, or the refusal)
+    "indented_top_level": ("  global:\n    scrape_interval: 15s\n  scrape_configs:\n    "
+                           + NODE_JOB.replace("\n  ", "\n    "), "block", ["node", "aiven-corpus"]),
+    "json_with_covering_include": ('{"scrape_config_files": ["scrape_configs.d/*.yml"],\n "scrape_configs": '
+                                   '[{"job_name": "node", "static_configs": [{"targets": ["127.0.0.1:9100"]}]}]}\n',
+                                   "file", ["node", "aiven-corpus"]),
+    "existing_include": ("scrape_config_files: [scrape_configs.d/*.yml]\nscrape_configs:\n  " + NODE_JOB, "auto",
+                         ["node", "aiven-corpus"]),
+    "directive_and_markers": ("%YAML 1.1\n---\nscrape_configs:\n  " + NODE_JOB + "...\n", "block",
+                              ["node", "aiven-corpus"]),
+    "byte_order_mark": ("\ufeffscrape_configs:\n  " + NODE_JOB, "block", ["node", "aiven-corpus"]),
+    "anchor_on_the_key": ("scrape_configs: &jobs\n  " + NODE_JOB, "block", ["node", "aiven-corpus"]),
+    "quoted_keys": ("scrape_configs:\n  " + NODE_JOB + '"rule_files": []\n', "block", ["node", "aiven-corpus"]),
+    "no_final_newline": ("scrape_configs:\n  " + NODE_JOB.rstrip("\n"), "file", ["node", "aiven-corpus"]),
+    "json": ('{"scrape_configs": [{"job_name": "node", "static_configs": [{"targets": ["127.0.0.1:9100"]}]}]}\n',
+             "block", "one flow-style (JSON) mapping, so jobs cannot be placed line by line"),
+    "flow_job_duplicate": ("scrape_configs:\n  - {job_name: aiven-corpus, static_configs: []}\n", "block",
+                           "job 'aiven-corpus' already exists in"),
+    "flow_list": ("scrape_configs: [{job_name: node, static_configs: []}]\n", "block",
+                  "scrape_configs: is a flow-style list"),
+    "already_invalid": ("scrape_configs:\n  - job_name: node\n    bogus_option: 1\n", "block",
+                        "already fails promtool check config, so nothing was changed; fix it first:"),
+}
+
+# Their scrape_config_files already match the drop-in: only the drop-in may be written (item 5).
+COVERED = ("json_with_covering_include", "existing_include")
+
+SHAPES_PLAY = r"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Place the jobs in each shape
+      aiven_tools.prometheus.scrape_config:
+        path: "{{ item.path }}"
+        name: corpus
+        content: "{{ jobs }}"
+        style: "{{ item.style }}"
+        validate: "{{ promtool }}"
+        state: "{{ state }}"
+      loop: "{{ cases }}"
+      register: placed
+      ignore_errors: true
+    - name: Hand the results to the test
+      ansible.builtin.copy:
+        content: "{{ placed.results | to_json }}"
+        dest: "{{ results }}"
+        mode: "0600"
+"""
+
+
+def loaded_jobs(prom, expected, timeout=20):
+    """The scrape pools Prometheus runs, once `expected` are all there (or the deadline passes)."""
+    def pools():
+        found = sorted({t.get("scrapePool") for t in prom.targets()})
+        return found if set(expected) <= set(found) else None
+    try:
+        return wait_until(pools, timeout, "scrape pools %s" % expected, interval=0.2)
+    except TimeoutError:
+        return sorted({t.get("scrapePool") for t in prom.targets()})
+
+
+def test_every_shape_is_loaded_by_prometheus_or_refused(ansible, tmp_path):
+    """Issue 12 items 1, 2, 5, 6, 7: each shape is placed and a real Prometheus 3.5 then loads
+    exactly the original jobs plus ours, or the run fails in one line naming the shape and the
+    file is untouched; absent gives back the original bytes."""
+    tool = binaries("3.5")
+    cases, originals = [], {}
+    for name, (text, style, _expect) in sorted(SHAPES.items()):
+        path = tmp_path / name / "prometheus.yml"
+        path.parent.mkdir()
+        path.write_bytes(text.encode())
+        originals[name] = text.encode()
+        cases.append({"name": name, "path": str(path), "style": style})
+    (tmp_path / "shapes.yml").write_text(SHAPES_PLAY)
+
+    def play(state):
+        extra = {"cases": cases, "jobs": JOBS.replace("static_configs:\n    - targets: ['127.0.0.2:9273']",
+                                                        "static_configs:\n    - targets: ['127.0.0.1:9273']"),
+                 "promtool": tool.promtool, "state": state, "results": str(tmp_path / ("%s.json" % state))}
+        proc = ansible.playbook(tmp_path / "shapes.yml", "-i", "localhost,", "-c", "local", "-e", json.dumps(extra))
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        return {case["name"]: r for case, r in zip(cases, json.loads((tmp_path / ("%s.json" % state)).read_text()))}
+
+    placed = play("present")
+    problems = {}  # shape: what went wrong, so one run reports every shape
+    for case in cases:
+        name, path = case["name"], pathlib.Path(case["path"])
+        expect, result = SHAPES[name][2], placed[name]
+        if isinstance(expect, str):
+            if not (result.get("failed") and expect in result["msg"]):
+                problems[name] = "not refused with %r: %s" % (expect, result.get("msg", "changed=%s" % result.get(
+                    "changed")))
+            elif "\n" in result["msg"]:
+                problems[name] = "refusal is not one line: %r" % result["msg"]
+            elif path.read_bytes() != originals[name]:
+                problems[name] = "a refused run changed the file"
+            continue
+        if result.get("failed") or not (result["changed"] and result["validated"]):
+            problems[name] = "not placed: %s" % result.get("msg")
+            continue
+        if name in COVERED and path.read_bytes() != originals[name]:
+            problems[name] = "its include already covers the drop-in, but the main file was edited"
+        with PrometheusProcess(path, tool) as prom:
+            jobs = loaded_jobs(prom, expect)
+        if jobs != sorted(expect):
+            problems[name] = "reported changed and validated, but Prometheus loads %s" % jobs
+    removed = play("absent")
+    for case in cases:
+        name = case["name"]
+        if name not in problems and pathlib.Path(case["path"]).read_bytes() != originals[name]:
+            problems[name] = "absent did not give back the original bytes (changed=%s)" % removed[name].get("changed")
+    assert not problems, "\n" + "\n".join("%s: %s" % (name, problem.splitlines()[0][:200])
+                                          for name, problem in sorted(problems.items()))
+
+
+@pytest.mark.parametrize("style", ["block", "file"])
+def test_six_owners_at_once_lose_nothing(ansible, tmp_path, style):
+    """Issue 12 item 4: six runs at the same moment, six owners, one file: each reports a change
+    and all six jobs are there at the end (the lock next to the file serializes them)."""
+    tool = binaries("3.5")
+    config = prepare(tmp_path, "debian_default.yml")
+
+    def owner(i):
+        args = {"path": str(config), "name": "owner-%d" % i, "style": style, "validate": tool.promtool,
+                "content": JOBS.replace("aiven-corpus", "aiven-owner-%d" % i)}
+        return ansible.module(MODULE, args)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(owner, range(6)))
+    for rc, result, proc in results:
+        assert rc == 0 and result["changed"], proc.stdout + proc.stderr
+    data = yaml.safe_load(config.read_text())
+    if style == "block":
+        names = [job["job_name"] for job in data["scrape_configs"]]
+    else:
+        assert sorted(data["scrape_config_files"]) == ["scrape_configs.d/owner-%d.yml" % i for i in range(6)]
+        names = ["prometheus", "node"] + [yaml.safe_load((config.parent / entry).read_text())["scrape_configs"][0][
+            "job_name"] for entry in data["scrape_config_files"]]
+    assert sorted(names) == sorted(["prometheus", "node"] + ["aiven-owner-%d" % i for i in range(6)])
+    check = subprocess.run([tool.promtool, "check", "config", str(config)], capture_output=True, text=True,
+                           check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_single_file_bind_mount_needs_unsafe_writes(ansible, tmp_path):
+    """Issue 12 item 3: a prometheus.yml bind-mounted as a single file (as into a container)
+    cannot be replaced by rename; the module says to set unsafe_writes, and with it writes the
+    mounted file in place, so the mount keeps serving the new content."""
+    tool = binaries("3.5")
+    host = prepare(tmp_path, "debian_default.yml", subdir="host")
+    mounted = prepare(tmp_path, "empty.yml", subdir="container")
+    original = host.read_bytes()
+    mount = subprocess.run(["mount", "--bind", str(host), str(mounted)], capture_output=True, text=True, check=False)
+    if mount.returncode != 0:
+        pytest.skip("cannot bind-mount here (needs root and mount rights): " + mount.stderr.strip())
+    try:
+        rc, result, proc = run(ansible, mounted, tool.promtool, style="block")
+        assert rc != 0 and "set unsafe_writes: true" in result["msg"], proc.stdout
+        assert host.read_bytes() == original
+        rc, result, proc = run(ansible, mounted, tool.promtool, style="block", unsafe_writes=True)
+        assert rc == 0 and result["changed"], proc.stdout + proc.stderr
+        assert "aiven-corpus" in [job["job_name"] for job in yaml.safe_load(host.read_text())["scrape_configs"]]
+        assert mounted.read_bytes() == host.read_bytes()
+    finally:
+        subprocess.run(["umount", str(mounted)], check=False)
+
+
+def python_without_pyyaml(tmp_path):
+    """Debian's python3 as a host without PyYAML has it (python3-yaml is not always installed,
+    but is on these machines): a wrapper that shadows `yaml` with a package that fails to import."""
+    interpreter = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    shadow = tmp_path / "no-pyyaml" / "yaml"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('no PyYAML on this host')\n")
+    wrapper = tmp_path / "python3-without-pyyaml"
+    wrapper.write_text('#!/bin/sh\nPYTHONPATH=%s exec %s "$@"\n' % (shadow.parent, interpreter))
+    wrapper.chmod(0o755)
+    assert subprocess.run([str(wrapper), "-c", "import yaml"], capture_output=True, check=False).returncode != 0
+    return str(wrapper)
+
+
+def test_a_host_without_pyyaml_proves_with_the_builtin_reader(ansible, tmp_path):
+    """Without PyYAML the module reads with its standard-library reader, edits what it can
+    prove and refuses, naming the line, what that reader does not read."""
+    env = {"ANSIBLE_PYTHON_INTERPRETER": python_without_pyyaml(tmp_path)}
+    tool = binaries("3.5")
+    config = tmp_path / "prometheus.yml"
+    text = "%YAML 1.1\n---\n  scrape_configs: &jobs\n    - {job_name: node, static_configs: []}\n...\n"
+    config.write_text(text)
+    args = {"path": str(config), "name": "corpus", "content": JOBS, "validate": tool.promtool, "style": "block"}
+    rc, result, proc = ansible.module(MODULE, args, env=env)
+    assert rc == 0, proc.stdout + proc.stderr
+    assert result["yaml_reader"] == "builtin" and result["validated"]
+    assert [j["job_name"] for j in yaml.safe_load(config.read_text())["scrape_configs"]] == ["node", "aiven-corpus"]
+    rc, result, proc = ansible.module(MODULE, dict(args, content=JOBS + "  tls_config: !!map {}\n"), env=env)
+    assert rc != 0 and "which the built-in YAML reader does not read" in result["msg"], proc.stdout
+    rc, result, proc = ansible.module(MODULE, dict(args, state="absent", content=None), env=env)
+    assert rc == 0 and config.read_text() == text, proc.stdout
+
+
+def test_companion_files_through_ansible_keep_the_password_out_of_every_output(ansible, tmp_path):
+    """The password file goes through `files` (no_log content): -vvv output and the diff never
+    show it; it is created 0640; a second run changes nothing; absent removes it."""
+    tool = binaries("3.5")
+    config = prepare(tmp_path, "debian_default.yml")
+    secret = "pw-integration-scrape-config-5b0d"
+    password_file = config.parent / "aiven.password"
+    args = {"path": str(config), "name": "corpus", "validate": tool.promtool, "style": "block",
+            "content": JOBS + "  basic_auth: {username: prom, password_file: %s}\n" % password_file,
+            "files": [{"path": str(password_file), "content": secret, "mode": "0640"},
+                      {"path": str(config.parent / "aiven-ca.pem"), "content": "public CA text\n"}]}
+    rc, result, proc = ansible.module(MODULE, args, diff=True, verbosity=3)
+    assert rc == 0 and result["changed"], proc.stdout[-3000:]
+    assert oct(os.stat(str(password_file)).st_mode & 0o777) == "0o640"
+    assert password_file.read_text() == secret
+    # The password file's diff says only that its content changed. (The CA's content is masked
+    # by Ansible itself: every files[].content is a no_log value.)
+    assert "content changed (not shown" in proc.stdout
+    assert "+++ after: %s" % (config.parent / "aiven-ca.pem") in proc.stdout
+    rc, again, proc = ansible.module(MODULE, args, verbosity=3)
+    assert rc == 0 and again["changed"] is False, proc.stdout[-3000:]
+    rc, gone, proc = ansible.module(MODULE, dict(args, state="absent", content=None), verbosity=3)
+    assert rc == 0 and not password_file.exists()
+    ansible.assert_no_secret(secret)

@@ -642,6 +642,8 @@ class _Reader(object):
             items.append(value)
             if self.s[i] == ",":
                 i = self.flow_space(i + 1)
+            elif self.s[i] == "\0":
+                self.fail(i, "end of file inside a flow sequence")
             elif self.s[i] != "]":
                 self.fail(i, "expected ',' or ']' in a flow sequence, found %r" % self.s[i])
         return items, i + 1
@@ -670,6 +672,8 @@ class _Reader(object):
             pairs.append((at, key, value))
             if self.s[i] == ",":
                 i = self.flow_space(i + 1)
+            elif self.s[i] == "\0":
+                self.fail(i, "end of file inside a flow mapping")
             elif self.s[i] != "}":
                 self.fail(i, "expected ',' or '}' in a flow mapping, found %r" % self.s[i])
         return self.build_mapping(pairs), i + 1
