@@ -56,7 +56,7 @@ def outside_markers(text, name):
     """The text with our block's lines taken out (what must stay byte-identical)."""
     doc = sc.Document(text)
     blk = doc.block(name, sc.JOBS_KEY)
-    return sc.join_lines(doc.lines[:blk.begin] + doc.lines[blk.end + 1:])
+    return doc.bom + sc.join_lines(doc.lines[:blk.begin] + doc.lines[blk.end + 1:])
 
 
 def test_corpus_is_complete():
