@@ -177,7 +177,7 @@ class Companion(object):
             raise ScrapeConfigError("%s.group: no group %r on this host" % (where, group))
         if os.path.isdir(self.path):
             raise ScrapeConfigError("%s.path %s is a directory; give the file's path" % (where, path))
-        if not os.path.isdir(os.path.dirname(self.path)):
+        if after is not None and not os.path.isdir(os.path.dirname(self.path)):
             raise ScrapeConfigError("%s.path: the directory of %s does not exist; create it first"
                                     % (where, path))
         self.stat = os.stat(self.path) if os.path.exists(self.path) else None

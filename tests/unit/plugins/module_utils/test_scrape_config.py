@@ -11,6 +11,7 @@ import yaml
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import common, content, document
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import placement as pl
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import proof as sc_proof
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.proof import Loader
 from prometheus_corpus import CORPUS, INDEX
 
@@ -298,3 +299,60 @@ def test_parse_version():
     assert sc.parse_version("promtool, version 2.42.0+ds (branch: debian/sid)") == (2, 42, 0)
     assert sc.parse_version("prometheus, version 3.5.3+ds1") == (3, 5, 3)
     assert sc.parse_version("nothing") is None
+
+
+# -- scrape_config_files patterns as Prometheus globs them (filepath.Match / filepath.Glob) -------
+
+@pytest.mark.parametrize("pattern, path, matches", [
+    ("/etc/p/scrape_configs.d/*.yml", "/etc/p/scrape_configs.d/acme.yml", True),
+    ("/etc/p/scrape_configs.d/*.yml", "/etc/p/scrape_configs.d/.acme.yml", True),  # Go: dot files too
+    ("/etc/p/*/acme.yml", "/etc/p/scrape_configs.d/acme.yml", True),
+    ("/etc/p/*.yml", "/etc/p/scrape_configs.d/acme.yml", False),  # '*' does not cross '/'
+    ("/etc/p/s[^x]rape_configs.d/a?me.yml", "/etc/p/scrape_configs.d/acme.yml", True),
+    ("/etc/p/s[^c]rape_configs.d/acme.yml", "/etc/p/scrape_configs.d/acme.yml", False),
+    ("/etc/p/[a-c]*/acme.yml", "/etc/p/scrape_configs.d/acme.yml", False),
+    ("/etc/p/scrape_configs.d/acme\\.yml", "/etc/p/scrape_configs.d/acme.yml", True),
+    ("/etc/p/scrape_configs.d/[acme.yml", "/etc/p/scrape_configs.d/acme.yml", False),  # malformed
+])
+def test_go_match(pattern, path, matches):
+    assert pl.go_match(pattern, path) is matches
+
+
+def test_go_glob_and_escape(tmp_path):
+    for name in ("a.yml", ".hidden.yml", "b.json", "we[ird]*.yml"):
+        (tmp_path / "d").mkdir(exist_ok=True)
+        (tmp_path / "d" / name).write_text("x")
+    found = pl.go_glob(str(tmp_path / "d" / "*.yml"))
+    assert found == [str(tmp_path / "d" / n) for n in (".hidden.yml", "a.yml", "we[ird]*.yml")]
+    assert pl.go_glob(pl.go_escape(str(tmp_path / "d" / "we[ird]*.yml"))) == [str(tmp_path / "d" / "we[ird]*.yml")]
+
+
+def test_validation_of_a_covered_dropin_reads_the_candidate_not_the_live_file(tmp_path):
+    """The pattern that covers the drop-in would also match the live one: the text promtool
+    checks lists the other files the pattern matches plus the candidate, in JSON (valid YAML)."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text("scrape_config_files: [d/*.yml]\nglobal: {scrape_interval: 15s}\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "other.yml").write_text("scrape_configs: []\n")
+    (tmp_path / "d" / "svc.yml").write_text("scrape_configs: []\n")
+    plan = sc.Placement(str(config), "svc", "d").plan("present", "file", JOBS)
+    assert plan.covered_by == "d/*.yml" and not plan.main.changed
+    data = yaml.safe_load(plan.validation_main("/tmp/cand/.svc.yml.x"))
+    assert data == {"scrape_config_files": [str(tmp_path / "d" / "other.yml"), "/tmp/cand/.svc.yml.x"],
+                    "global": {"scrape_interval": "15s"}}
+
+
+def test_the_proof_names_what_differs():
+    loader = Loader()
+    before = "scrape_configs:\n  - job_name: a\nglobal: {x: 1}\n"
+    job = {"job_name": "b"}
+    sc_proof.check_main(loader, "p.yml", "svc", before, before + "  # c\n", (), ())
+    with pytest.raises(sc.ScrapeConfigError, match=r"\(top-level key global, the owner's jobs differ\)"):
+        sc_proof.check_main(loader, "p.yml", "svc", before, before.replace("x: 1", "x: 2"), (), [job])
+    with pytest.raises(sc.ScrapeConfigError, match=r"\(the other jobs of scrape_configs differ\)"):
+        sc_proof.check_main(loader, "p.yml", "svc", before, "scrape_configs:\n  - job_name: b\nglobal: {x: 1}\n",
+                            (), [job])
+    with pytest.raises(sc.ScrapeConfigError, match=r"\(the entries of scrape_config_files differ\)"):
+        sc_proof.check_main(loader, "p.yml", "svc", before, before, (), (), (), ["d/svc.yml"])
+    # null, [] and a missing key all mean "no jobs"
+    sc_proof.check_main(loader, "p.yml", "svc", "scrape_configs: []\n", "scrape_configs:\n", ["a"], ())

@@ -482,3 +482,10 @@ def test_lock_file_serializes_runs(tmp_path):
     assert failure["msg"].startswith("another run has held the lock %s for more than" % (tmp_path / ".prometheus.yml.lock"))
     assert config.read_text() == "scrape_configs:\n  " + NODE
     assert place(config, style="block")["changed"]
+
+
+def test_absent_files_in_a_missing_directory_are_already_gone(tmp_path):
+    config = tmp_path / "prometheus.yml"
+    config.write_text("scrape_configs:\n  " + NODE)
+    result = place(config, style="block", state="absent", files=[{"path": str(tmp_path / "gone" / "pw")}])
+    assert result["changed"] is False and result["files"] == []
