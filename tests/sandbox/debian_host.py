@@ -28,6 +28,7 @@ Command line: `python tests/sandbox/debian_host.py build` builds the tree and pr
 `... boot` boots a session, prints one JSON line (ports, user, key) and serves until SIGTERM.
 """
 import argparse
+import ctypes
 import fcntl
 import glob
 import hashlib
@@ -227,7 +228,7 @@ class DebianHost(object):
              # journal directory stays untouched.
              "--resolv-conf=off", "--link-journal=no"],
             stdin=subprocess.DEVNULL, stdout=self._console, stderr=subprocess.STDOUT,
-            start_new_session=True, env=_clean_env())
+            start_new_session=True, env=_clean_env(), preexec_fn=_powered_off_with_parent)
         self.leader = wait_until(self._find_leader, self.boot_timeout, "the container's PID 1")
         self._wait_ready()
 
@@ -388,10 +389,27 @@ class DebianHost(object):
                    "Prometheus ready after the restart", interval=0.2)
 
 
+def _powered_off_with_parent():
+    """In nspawn before exec: SIGTERM (a clean power-off) when the test process dies, even
+    by SIGKILL, so no container outlives its session."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def _remove_stale_sessions(sessions):
+    """Remove copies whose test process is gone and that no container runs on any more."""
+    running = set()
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(cmdline, "rb") as handle:
+                argv = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"systemd-nspawn") and b"-D" in argv[:-1]:
+            running.add(argv[argv.index(b"-D") + 1].decode(errors="replace"))
     for copy in sessions.glob("session-*"):
         match = re.match(r"^session-(\d+)-", copy.name)
-        if match and not os.path.exists("/proc/%s" % match.group(1)):
+        if match and not os.path.exists("/proc/%s" % match.group(1)) and str(copy) not in running:
             shutil.rmtree(str(copy), ignore_errors=True)
 
 
