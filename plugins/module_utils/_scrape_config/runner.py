@@ -187,7 +187,8 @@ class Run(object):
         replace = {}
         dropin_tmp = None
         if dropin_text is not None:
-            self.scratch.ensure_dir(placement.dropin_dir, placement.config_dir, temporary=self.module.check_mode)
+            # Made for validation only: a failed run leaves no empty directory behind.
+            self.scratch.ensure_dir(placement.dropin_dir, placement.config_dir, temporary=True)
             dropin_tmp = self.scratch.file(placement.dropin_dir, os.path.basename(placement.dropin_path), dropin_text)
             replace[dropin_tmp] = placement.dropin_path
         main_text = plan.validation_main(dropin_tmp, probe=probe)
@@ -206,7 +207,7 @@ class Run(object):
             rc, message = self.promtool_check(placement.config_path)
             if rc != 0:
                 raise ScrapeConfigError("promtool rejects %s with the new companion files, nothing was changed: %s"
-                                        % (placement.config_path, _last_line(message)))
+                                        % (placement.config_path, _one_line(message)))
             return True
         dropin_text = dropin.after if (plan.state == "present" and plan.style == "file") else None
         main_tmp, replace = self._candidate(plan, dropin_text)
@@ -216,12 +217,13 @@ class Run(object):
             self.scratch.cleanup()
             current_rc, current = self.promtool_check(placement.config_path)
             if current_rc != 0:
+                self.result["promtool_output"] = current
                 raise ScrapeConfigError(
                     "the current configuration %s already fails promtool check config, so nothing was changed; fix "
-                    "it first: %s" % (placement.config_path, _last_line(current)))
+                    "it first: %s" % (placement.config_path, _one_line(current)))
             self.result["promtool_output"] = message
-            raise ScrapeConfigError("promtool rejected the new configuration, nothing was changed: %s\n%s"
-                                    % (_last_line(message), message))
+            raise ScrapeConfigError("promtool rejected the new configuration, nothing was changed: %s"
+                                    % _one_line(message))
         self.scratch.cleanup()
         if plan.state == "present" and plan.jobs:
             self.probe(plan)
@@ -234,12 +236,12 @@ class Run(object):
         main_tmp, _replace = self._candidate(plan, dropin_text, probe=plan.style == "block")
         rc, message = self.promtool_check(main_tmp)
         self.scratch.cleanup()
-        if rc == 0 or (_DUPLICATE + json.dumps(plan.jobs[0])) not in message:
+        if rc == 0 or (_DUPLICATE + json.dumps(plan.jobs[0], ensure_ascii=False)) not in message:
             raise ScrapeConfigError(
                 "promtool does not read owner %r's jobs from where they would be placed in %s (a candidate with job %r "
                 "twice %s), so Prometheus would not load them; nothing was changed" % (
                     self.placement.name, self.placement.config_path, plan.jobs[0],
-                    "passed" if rc == 0 else "failed otherwise: %s" % _last_line(message)))
+                    "passed" if rc == 0 else "failed otherwise: %s" % _one_line(message)))
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -346,9 +348,11 @@ class Run(object):
         self.module.exit_json(**self.result)
 
 
-def _last_line(message):
-    lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    return lines[-1] if lines else "(no output)"
+def _one_line(message):
+    """promtool's output as one line, without its "Checking FILE" headers."""
+    lines = [line.strip() for line in (message or "").splitlines()
+             if line.strip() and not line.startswith("Checking ")]
+    return " ".join(lines) if lines else "(no output)"
 
 
 def run_module(module):
