@@ -5,16 +5,19 @@ sshd, an unprivileged user with passwordless sudo; managed over SSH like any hos
     with DebianHost(tmp_dir) as host:        # builds the tree once (cached), boots a fresh copy
         host.ssh_port, host.user, host.key_path      # ssh -p PORT -i KEY USER@127.0.0.1
         host.prometheus                              # DebianPrometheus: .url, .metric(), .wait_targets_up()
+        host.prometheus_url                          # http://127.0.0.1:PORT (no lifecycle API)
         host.host_vars()                             # inventory variables for Ansible over SSH
         host.run("systemctl is-active prometheus")   # root inside the container (nsenter)
         host.ssh("sudo -n id -u")                    # as host.user, through sshd
         host.read_bytes("/etc/prometheus/prometheus.yml"), host.write_file(path, data)
+        host.set_nameserver("127.1.2.1")             # the container's own /etc/resolv.conf
         host.reset()    # Debian's /etc/prometheus back, unit drop-ins gone, prometheus restarted
 
 The tree: `debootstrap --variant=minbase` of bookworm with RECIPE's packages, then RECIPE's
-setup script in a chroot; built once under .cache/debian-host/<hash of RECIPE>/ (~1 min,
-~650 MB, from the first Debian mirror of this machine's apt sources) on first use, under a lock
-so parallel test workers build it once. A changed RECIPE builds a new tree and removes the old.
+setup script in a chroot; built once under .cache/debian-host/<suite>-<hash of RECIPE>/ (73-96 s
+and 531 MB measured, from the first Debian mirror of this machine's apt sources) on first use,
+under a lock so parallel test workers build it once. A changed RECIPE builds a new tree and
+removes the old one.
 
 A session: a copy of the tree (`cp -a --reflink=auto`), its own sshd port, Prometheus port
 (/etc/default/prometheus ARGS, without --web.enable-lifecycle as Debian ships it) and SSH key,
