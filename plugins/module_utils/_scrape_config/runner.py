@@ -222,8 +222,8 @@ class Run(object):
                     "the current configuration %s already fails promtool check config, so nothing was changed; fix "
                     "it first: %s" % (placement.config_path, _one_line(current)))
             self.result["promtool_output"] = message
-            raise ScrapeConfigError("promtool rejected the new configuration, nothing was changed: %s"
-                                    % _one_line(message))
+            raise ScrapeConfigError("promtool rejected the new configuration, nothing was changed (%s): %s"
+                                    % (placement.config_path, _one_line(message)))
         self.scratch.cleanup()
         if plan.state == "present" and plan.jobs:
             self.probe(plan)

@@ -300,8 +300,8 @@ def test_an_original_that_already_fails_promtool_is_named_as_such(tmp_path, read
     assert "bogus_option" in failure["msg"] and "\n" not in failure["msg"]
     config.write_text("scrape_configs:\n  " + NODE)
     failure = refuse(config, style="block", content=JOBS + "  bogus_option: 1\n")
-    assert failure["msg"].startswith("promtool rejected the new configuration, nothing was changed: FAILED: parsing "
-                                     "YAML file %s (candidate)" % config)
+    assert failure["msg"].startswith("promtool rejected the new configuration, nothing was changed (%s): FAILED: "
+                                     "parsing YAML file %s (candidate)" % (config, config))
     assert "bogus_option" in failure["msg"] and "\n" not in failure["msg"]
     assert "bogus_option" in failure["promtool_output"]
 
