@@ -125,20 +125,12 @@ def write_file(path, data, mode, uid, gid, unsafe_writes=False):
         raise
 
 
-def _uid(name):
+def _account_id(name, lookup):
+    """A uid or gid from a name or number (`lookup`: pwd.getpwnam or grp.getgrnam), None if unknown."""
     if name is None:
         return None
     try:
-        return int(name) if str(name).isdigit() else pwd.getpwnam(name).pw_uid
-    except KeyError:
-        return None
-
-
-def _gid(name):
-    if name is None:
-        return None
-    try:
-        return int(name) if str(name).isdigit() else grp.getgrnam(name).gr_gid
+        return int(name) if str(name).isdigit() else lookup(name)[2]
     except KeyError:
         return None
 
@@ -168,8 +160,8 @@ class Companion(object):
         self.path = os.path.realpath(path)
         self.after = after
         self.mode = mode
-        self.uid = _uid(owner)
-        self.gid = _gid(group)
+        self.uid = _account_id(owner, pwd.getpwnam)
+        self.gid = _account_id(group, grp.getgrnam)
         where = "files[%d]" % index
         if owner is not None and self.uid is None:
             raise ScrapeConfigError("%s.owner: no user %r on this host" % (where, owner))

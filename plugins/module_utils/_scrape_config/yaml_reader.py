@@ -629,54 +629,55 @@ class _Reader(object):
             self.anchors[anchor] = value
         return value, i
 
-    def flow_sequence(self, i):
-        items = []
+    def flow_entries(self, i, close, what, entry):
+        """Index after a flow collection whose entries `entry(i)` reads (returning the index
+        after each); `close` is ']' or '}'."""
         i = self.flow_space(i + 1)
-        while self.s[i] != "]":
+        while self.s[i] != close:
             if self.s[i] == "\0":
-                self.fail(i, "end of file inside a flow sequence")
-            value, i = self.flow_node(i)
-            i = self.flow_space(i)
-            if self.s[i] == ":":
-                self.fail(i, "a 'key: value' pair inside a flow sequence", unsupported=True)
-            items.append(value)
+                self.fail(i, "end of file inside a flow %s" % what)
+            i = self.flow_space(entry(i))
             if self.s[i] == ",":
                 i = self.flow_space(i + 1)
             elif self.s[i] == "\0":
-                self.fail(i, "end of file inside a flow sequence")
-            elif self.s[i] != "]":
-                self.fail(i, "expected ',' or ']' in a flow sequence, found %r" % self.s[i])
-        return items, i + 1
+                self.fail(i, "end of file inside a flow %s" % what)
+            elif self.s[i] != close:
+                self.fail(i, "expected ',' or '%s' in a flow %s, found %r" % (close, what, self.s[i]))
+        return i + 1
+
+    def flow_sequence(self, i):
+        items = []
+
+        def item(j):
+            value, j = self.flow_node(j)
+            if self.s[self.flow_space(j)] == ":":
+                self.fail(j, "a 'key: value' pair inside a flow sequence", unsupported=True)
+            items.append(value)
+            return j
+        return items, self.flow_entries(i, "]", "sequence", item)
 
     def flow_mapping(self, i):
         pairs = []
-        i = self.flow_space(i + 1)
-        while self.s[i] != "}":
-            if self.s[i] == "\0":
-                self.fail(i, "end of file inside a flow mapping")
-            at = i
-            if self.s[i] in "[{&*!" or (self.s[i] == "?" and self.s[i + 1] in _BLANK):
-                self.fail(i, "a complex key, a collection, tag, anchor or alias as a mapping key", unsupported=True)
-            if self.s[i] in "'\"":
-                key, i = self.quoted(i)
+
+        def pair(j):
+            at = j
+            if self.s[j] in "[{&*!" or (self.s[j] == "?" and self.s[j + 1] in _BLANK):
+                self.fail(j, "a complex key, a collection, tag, anchor or alias as a mapping key", unsupported=True)
+            if self.s[j] in "'\"":
+                key, j = self.quoted(j)
             else:
-                text, i = self.plain(i, -1, flow=True)
+                text, j = self.plain(j, -1, flow=True)
                 key = _MERGE if text == "<<" else resolve_plain(text)
-            i = self.flow_space(i)
+            j = self.flow_space(j)
             value = None
-            if self.s[i] == ":":
-                i = self.flow_space(i + 1)
-                if self.s[i] not in ",}":
-                    value, i = self.flow_node(i)
-                    i = self.flow_space(i)
+            if self.s[j] == ":":
+                j = self.flow_space(j + 1)
+                if self.s[j] not in ",}":
+                    value, j = self.flow_node(j)
             pairs.append((at, key, value))
-            if self.s[i] == ",":
-                i = self.flow_space(i + 1)
-            elif self.s[i] == "\0":
-                self.fail(i, "end of file inside a flow mapping")
-            elif self.s[i] != "}":
-                self.fail(i, "expected ',' or '}' in a flow mapping, found %r" % self.s[i])
-        return self.build_mapping(pairs), i + 1
+            return j
+        end = self.flow_entries(i, "}", "mapping", pair)
+        return self.build_mapping(pairs), end
 
 
 def load(text):
