@@ -78,7 +78,8 @@ def test_version_matrix(ansible, sandbox_factory, label, style):
 
     # Converge: every target up and verified over TLS, as Prometheus itself reports it.
     assert ok(run(ansible, box, SITE, **settings))["prometheus-1"]["changed"] > 0
-    targets = prom.wait_targets_up(job, len(nodes), timeout=40)
+    # The standby has a replica- host name, so a job of its own (one server_name per job).
+    targets = prom.wait_targets_up((job, job + "-replica"), len(nodes), timeout=40)
     assert sorted(t["labels"]["instance"] for t in targets) == sorted(n.address for n in nodes)
     assert all(t["scrapeUrl"].startswith("https://") and t["labels"]["aiven_service"] == SERVICE[0]
                for t in targets)
@@ -106,7 +107,8 @@ def test_version_matrix(ansible, sandbox_factory, label, style):
     assert main.read_bytes() == original
     assert not dropin.exists()
     assert not [p.name for p in main.parent.iterdir() if p.name.startswith("aiven-") or p.name.endswith("~")]
-    wait_until(lambda: job not in scrape_pools(prom), 20, "job %s gone from Prometheus" % job, interval=0.2)
+    wait_until(lambda: not {job, job + "-replica"} & set(scrape_pools(prom)), 20, "job %s gone from Prometheus" % job,
+               interval=0.2)
     promtool_check(prom)
 
 

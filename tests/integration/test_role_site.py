@@ -9,7 +9,6 @@ import hashlib
 import os
 import pathlib
 import shutil
-import sys
 
 import pytest
 import requests
@@ -262,45 +261,6 @@ def test_lifecycle_disabled_signal_reload(ansible, sandbox_factory):
     assert pathlib.Path(prom.config_file).read_bytes() == live
 
 
-SYSTEMCTL = """#!/bin/sh
-# Stand-in for systemctl (these machines run no systemd): answers ansible's systemd_service
-# module for one active unit, and reloads it the way Debian's prometheus.service does
-# (ExecReload=/bin/kill -HUP $MAINPID).
-echo "$*" >> "{log}"
-case "$1" in
-  show) printf 'Id=%s.service\\nLoadState=loaded\\nActiveState=active\\nSubState=running\\nMainPID={pid}\\n' "$2" ;;
-  reload) [ "$2" = "{unit}" ] || {{ echo "Unit $2 not found." >&2; exit 5; }}; kill -HUP {pid} ;;
-esac
-"""
-
-
-def test_lifecycle_disabled_auto_reloads_through_systemd(ansible, sandbox_factory, tmp_path):
-    box = sandbox_factory(services=SERVICES[:1], lifecycle=False)
-    prom = box.prometheus[0]
-    stub_dir = tmp_path / "stub-bin"
-    stub_dir.mkdir()
-    log = tmp_path / "systemctl.log"
-    stub = stub_dir / "systemctl"
-    stub.write_text(SYSTEMCTL.format(log=log, pid=prom.proc.pid, unit="prometheus-aiven-test"))
-    stub.chmod(0o755)
-    path = os.pathsep.join([str(stub_dir), str(pathlib.Path(sys.executable).parent), os.environ["PATH"]])
-    before = reload_ts(prom)
-    # reload auto + no lifecycle API -> systemd; the role then proves the reload took.
-    proc = run(ansible, box, env={"PATH": path}, prometheus_aiven_systemd_unit="prometheus-aiven-test")
-    ok(proc)
-    assert "reload prometheus-aiven-test" in log.read_text().splitlines()
-    assert reload_ts(prom) > before
-    assert_all_targets_up(box, prom)
-    # A unit that does not reload: the play fails with systemctl's reason, the config is put back.
-    live = pathlib.Path(prom.config_file).read_bytes()
-    proc = run(ansible, box, env={"PATH": path}, prometheus_aiven_systemd_unit="no-such-unit",
-               prometheus_aiven_job_extra={"scrape_interval": "3s", "scrape_timeout": "1s"})
-    assert proc.returncode != 0
-    assert "Unit no-such-unit not found." in proc.stdout
-    assert "the previous files were restored" in proc.stdout  # the role's message, not the raw error alone
-    assert pathlib.Path(prom.config_file).read_bytes() == live
-
-
 def test_a_target_that_stays_down_fails_with_its_last_error(ansible, sandbox_factory):
     box = sandbox_factory(services=SERVICES[:1])
     down = box.nodes["pg-orders"][1]
@@ -311,7 +271,8 @@ def test_a_target_that_stays_down_fails_with_its_last_error(ansible, sandbox_fac
     up = box.nodes["pg-orders"][0]
     job = box.job_name("pg-orders")
     assert "%s https://%s/metrics up" % (job, up.address) in proc.stdout
-    assert "%s https://%s/metrics down: " % (job, down.address) in proc.stdout  # with Prometheus's lastError
+    # The standby is scraped by the replica host name's job, with Prometheus's lastError.
+    assert "%s-replica https://%s/metrics down: " % (job, down.address) in proc.stdout
 
 
 def test_bad_token_is_one_clear_error_without_the_token(ansible, sandbox_factory):
