@@ -35,6 +35,28 @@ class ScrapeConfigError(Exception):
     """A problem the user must fix; the message says what and where, in one line."""
 
 
+class FileChange(object):
+    """One file: `before` is None when it does not exist, `after` is None when it is removed.
+    `path` is the file actually written (a symlink's target)."""
+
+    def __init__(self, path, before, after):
+        self.path = path
+        self.before = before
+        self.after = after
+
+    @property
+    def changed(self):
+        return self.before != self.after
+
+    @property
+    def action(self):
+        if self.before is None:
+            return "created"
+        if self.after is None:
+            return "removed"
+        return "updated"
+
+
 def begin_marker(name, key):
     return "# BEGIN %s %s [%s] managed by Ansible, do not edit" % (COLLECTION, name, key)
 

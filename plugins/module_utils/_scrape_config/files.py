@@ -17,7 +17,9 @@ import os
 import tempfile
 import time
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import ScrapeConfigError
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
+    FileChange, ScrapeConfigError,
+)
 
 try:
     import grp
@@ -149,16 +151,15 @@ def parse_mode(value, where):
     return mode
 
 
-class Companion(object):
+class Companion(FileChange):
     """One companion file (CA, password, file_sd targets...): what it is and what it must become.
 
-    `before` is its content (bytes) or None, `after` None when it must be removed."""
+    `before` is its content (bytes) or None, `after` None when it must be removed; unlike the
+    configuration files, its mode, owner and group are part of what it must become."""
 
     def __init__(self, index, path, after, mode, owner, group):
+        super(Companion, self).__init__(os.path.realpath(path), None, after)
         self.index = index
-        self.given = path
-        self.path = os.path.realpath(path)
-        self.after = after
         self.mode = mode
         self.uid = _account_id(owner, pwd.getpwnam)
         self.gid = _account_id(group, grp.getgrnam)
@@ -173,7 +174,6 @@ class Companion(object):
             raise ScrapeConfigError("%s.path: the directory of %s does not exist; create it first"
                                     % (where, path))
         self.stat = os.stat(self.path) if os.path.exists(self.path) else None
-        self.before = None
         if self.stat is not None:
             with open(self.path, "rb") as handle:
                 self.before = handle.read()
@@ -196,15 +196,7 @@ class Companion(object):
 
     @property
     def changed(self):
-        if self.after is None:
-            return self.before is not None
-        return self.before != self.after or self.attributes_changed
-
-    @property
-    def action(self):
-        if self.before is None:
-            return "created"
-        return "removed" if self.after is None else "updated"
+        return super(Companion, self).changed or self.attributes_changed
 
     def shown(self, mode):
         """Whether a diff may show the content: only for a mode others can read (o+r)."""

@@ -23,7 +23,8 @@ import os
 import re
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
-    DEFAULT_DROPIN_DIR, FILES_KEY, JOBS_KEY, ScrapeConfigError, check_name, quote_path, split_lines, unquote,
+    DEFAULT_DROPIN_DIR, FILES_KEY, JOBS_KEY, FileChange, ScrapeConfigError, check_name, quote_path, split_lines,
+    unquote,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.content import (
     items_of, parse_content, render_dropin,
@@ -34,28 +35,6 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_con
 )
 
 _JOB_LINE_RE = re.compile(r"[\"']?job_name[\"']?[ \t]*:[ \t]*(?P<value>\"(?:[^\"\\]|\\.)*\"|'(?:[^']|'')*'|[^,}#]+)")
-
-
-class FileChange(object):
-    """One file: `before` is None when it does not exist, `after` is None when it is removed.
-    `path` is the file actually written (a symlink's target)."""
-
-    def __init__(self, path, before, after):
-        self.path = path
-        self.before = before
-        self.after = after
-
-    @property
-    def changed(self):
-        return self.before != self.after
-
-    @property
-    def action(self):
-        if self.before is None:
-            return "created"
-        if self.after is None:
-            return "removed"
-        return "updated"
 
 
 def read_text(path):

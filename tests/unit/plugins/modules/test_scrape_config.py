@@ -96,9 +96,16 @@ def round_trip(config, reader, **options):
 
 # -- item 1: a success means Prometheus loads exactly these jobs ---------------------------------
 
-def column_zero_scan(doc):
-    """The line editor as it was: top-level keys only at column 0, no document markers."""
-    doc.root_indent, doc.root_kind, doc.first_line, doc.doc_end = 0, "mapping", 0, len(doc.lines)
+@pytest.fixture
+def misreading_editor(tmp_path, monkeypatch):
+    """An indented prometheus.yml and the line editor as it was (top-level keys only at column
+    0, no document markers); returns the file and a snapshot of its directory."""
+    def column_zero_scan(doc):
+        doc.root_indent, doc.root_kind, doc.first_line, doc.doc_end = 0, "mapping", 0, len(doc.lines)
+    config = tmp_path / "prometheus.yml"
+    config.write_text("  global:\n    scrape_interval: 15s\n  scrape_configs:\n    " + NODE.replace("\n  ", "\n    "))
+    monkeypatch.setattr(document.Document, "_scan", column_zero_scan)
+    return config, snapshot(tmp_path)
 
 
 def test_json_configuration_is_refused_and_untouched(tmp_path, reader):
@@ -136,26 +143,20 @@ def test_indented_top_level_keys(tmp_path, reader):
     round_trip(config, reader, style="block")
 
 
-def test_the_proof_refuses_what_the_line_editor_misreads(tmp_path, reader, monkeypatch):
+def test_the_proof_refuses_what_the_line_editor_misreads(tmp_path, reader, misreading_editor):
     """The editor as it was (top-level keys only at column 0) appends a second scrape_configs
     at column 0 of an indented file: promtool accepted that and Prometheus ignored the job. The
     YAML proof refuses it now, whatever the editor does."""
-    config = tmp_path / "prometheus.yml"
-    config.write_text("  global:\n    scrape_interval: 15s\n  scrape_configs:\n    " + NODE.replace("\n  ", "\n    "))
-    before = snapshot(tmp_path)
-    monkeypatch.setattr(document.Document, "_scan", column_zero_scan)
+    config, before = misreading_editor
     failure = refuse(config, style="block")
     assert "is not valid YAML" in failure["msg"] and "as edited" in failure["msg"], failure["msg"]
     assert snapshot(tmp_path) == before
 
 
-def test_the_promtool_probe_refuses_jobs_prometheus_would_ignore(tmp_path, monkeypatch):
+def test_the_promtool_probe_refuses_jobs_prometheus_would_ignore(tmp_path, monkeypatch, misreading_editor):
     """Without the YAML proof (switched off here), the probe still catches the misplaced jobs:
     a candidate with the first job twice passes promtool only if promtool never reads them."""
-    config = tmp_path / "prometheus.yml"
-    config.write_text("  global:\n    scrape_interval: 15s\n  scrape_configs:\n    " + NODE.replace("\n  ", "\n    "))
-    before = snapshot(tmp_path)
-    monkeypatch.setattr(document.Document, "_scan", column_zero_scan)
+    config, before = misreading_editor
     monkeypatch.setattr("ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.placement."
                         "check_main", lambda *args, **kwargs: None)
     failure = refuse(config, style="block")
