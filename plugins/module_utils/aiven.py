@@ -490,6 +490,9 @@ def service_view(service):
             for i in prometheus_integrations(service)
         ],
         "targets": prometheus_targets(service),
+        # Every DNS name the service's components list (all components, all routes): what a
+        # hand-written scrape job may name, for the audit's unmanaged_job.
+        "hosts": sorted(set(c.get("host") for c in service.get("components") or [] if c.get("host"))),
     }
 
 

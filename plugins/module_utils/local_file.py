@@ -32,9 +32,11 @@ def write_if_different(module, path, content, secret=False):
 
     Returns (changed, previous content or None).
     """
+    # atomic_move stats the destination's directory, which is '' for a bare file name.
+    path = os.path.abspath(path)
     if os.path.isdir(path):
         module.fail_json(msg="%s is a directory; give the file's path" % path)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(path)
     if not os.path.isdir(directory):
         module.fail_json(msg="the directory of %s does not exist" % path)
     before = _read_bytes(path)

@@ -121,6 +121,13 @@ services:
           C(private_access.prometheus), C(privatelink_access.prometheus)).
       type: dict
       sample: {public: true, private: false, privatelink: false}
+    hosts:
+      description:
+        - Every DNS name the service's components list, of every component and route (sorted), for
+          recognising a scrape job written by hand.
+      type: list
+      elements: str
+      sample: [pg-orders-acme-prod.aivencloud.com, public-pg-orders-acme-prod.aivencloud.com]
     prometheus_integrations:
       description: Enabled Prometheus integrations (id, endpoint_id, endpoint_name, active, enabled).
       type: list

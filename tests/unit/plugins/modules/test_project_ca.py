@@ -149,9 +149,6 @@ def test_arguments_come_from_the_environment_and_are_checked(fake, monkeypatch):
     assert failure["msg"].startswith("Unsupported parameters for (basic.py) module: path.")
 
 
-@pytest.mark.xfail(strict=True, raises=FileNotFoundError,
-                   reason="module_utils/local_file.py hands a relative path to atomic_move, which "
-                          "stats os.path.dirname('ca.pem') == '' after the rename: a traceback, not a result")
 def test_a_relative_dest_is_written_in_the_working_directory(fake, tmp_path):
     result = run_module(project_ca.main, api_args(fake, dest="ca.pem"))
     assert result["changed"] is True
