@@ -204,14 +204,15 @@ class Companion(FileChange):
 
     def diff(self):
         """A diff entry: attributes, and the content only when others may read it."""
-        old_mode = self.stat.st_mode & 0o7777 if self.stat else None
         before, after = [], []
+        modes = []  # every mode the file has or gets: the content shows only if all let others read
         if self.stat is not None:
-            before.append("mode: %04o, owner: %d, group: %d\n" % (old_mode, self.stat.st_uid, self.stat.st_gid))
+            modes.append(self.stat.st_mode & 0o7777)
+            before.append(_attributes(modes[-1], self.stat.st_uid, self.stat.st_gid))
         if self.after is not None:
-            after.append("mode: %04o, owner: %d, group: %d\n" % (self.mode, self.final_uid, self.final_gid))
-        visible = self.shown(self.mode if self.after is not None else old_mode) and (
-            old_mode is None or self.shown(old_mode))
+            modes.append(self.mode)
+            after.append(_attributes(self.mode, self.final_uid, self.final_gid))
+        visible = all(self.shown(mode) for mode in modes)
         if visible:
             before.append((self.before or b"").decode("utf-8", "replace"))
             after.append((self.after or b"").decode("utf-8", "replace"))
@@ -245,6 +246,10 @@ class Companion(FileChange):
             return
         write_file(self.path, self.before, self.stat.st_mode & 0o7777, self.stat.st_uid, self.stat.st_gid,
                    unsafe_writes)
+
+
+def _attributes(mode, uid, gid):
+    return "mode: %04o, owner: %d, group: %d\n" % (mode, uid, gid)
 
 
 def plan_companions(entries, state, reserved=()):

@@ -30,17 +30,20 @@ class sc:  # the engine's names as one namespace, as the tests read them
     def parse_content(text):
         return content.parse_content(text, Loader().load)
 
+
 JOBS = "- job_name: aiven-corpus\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
 JOBS_V2 = JOBS + "- job_name: aiven-corpus-2\n  static_configs:\n    - targets: ['127.0.0.3:9273']\n"
 
 
 def corpus_texts():
-    """(id, text, meta) for every corpus file, plain and with Windows line endings."""
+    """(id, text, meta) for every corpus file, plain, with Windows line endings and with a byte
+    order mark (which ansible-test sanity does not allow in the checkout's files)."""
     out = []
     for name, meta in sorted(INDEX.items()):
         text = (CORPUS / name).read_bytes().decode("utf-8")
         out.append(pytest.param(text, meta, id=name))
         out.append(pytest.param(text.replace("\n", "\r\n"), meta, id=name + "-crlf"))
+        out.append(pytest.param("\ufeff" + text, meta, id=name + "-bom"))
     return out
 
 
@@ -156,8 +159,9 @@ def test_no_trailing_newline_stays_so():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("scrape_configs: [{job_name: a}]\n", r"scrape_configs: is a flow-style list \(\[\{job_name: a\}\]\); .*rewrite it "
-                                         r"as 'scrape_configs:' with one '- ' item per line, or use style=file"),
+    ("scrape_configs: [{job_name: a}]\n",
+     r"scrape_configs: is a flow-style list \(\[\{job_name: a\}\]\); .*rewrite it as 'scrape_configs:' with one '- ' "
+     r"item per line, or use style=file"),
     ("scrape_configs: [\n  {job_name: a}\n]\n", "is a flow-style list"),
     ("scrape_configs: *jobs\n", r"is an alias \(\*jobs\); write the list itself"),
     ("scrape_configs: !!seq\n", "has a YAML tag"),

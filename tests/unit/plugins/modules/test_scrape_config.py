@@ -264,8 +264,8 @@ def test_existing_include_covers_the_dropin(tmp_path, reader):
     config = tmp_path / "prometheus.yml"
     config.write_text("scrape_config_files: [scrape_configs.d/*.yml]\nscrape_configs:\n  " + NODE)
     (tmp_path / "scrape_configs.d").mkdir()
-    (tmp_path / "scrape_configs.d" / "other.yml").write_text("scrape_configs:\n  - job_name: other\n    "
-                                                              "static_configs: [{targets: ['127.0.0.1:1']}]\n")
+    (tmp_path / "scrape_configs.d" / "other.yml").write_text(
+        "scrape_configs:\n  - job_name: other\n    static_configs: [{targets: ['127.0.0.1:1']}]\n")
     original = config.read_bytes()
     dropin = tmp_path / "scrape_configs.d" / "acme.yml"
     result = place(config)  # style auto: file on 3.5
