@@ -38,8 +38,8 @@ description:
     own parser reads the jobs where they were placed. Any failure changes nothing and the task
     fails with one line saying why."
   - How (1) reads YAML depends on the Prometheus host. With PyYAML importable by the Python
-    that runs the module, PyYAML's SafeLoader reads both files. Without it (Debian's python3 has
-    no PyYAML), a YAML reader built into the collection does, from the standard library. It
+    that runs the module, PyYAML's SafeLoader reads both files. Without it (a minimal Debian's
+    python3 has no PyYAML), a YAML reader built into the collection does, from the standard library. It
     reads block and flow style, quoted and multi-line scalars, literal and folded block
     scalars, anchors, aliases and merge keys, document markers and a byte order mark, and gives
     the same data as PyYAML for those (tested against PyYAML). It refuses, naming the line, YAML
@@ -66,7 +66,8 @@ description:
     needs (the only byte that changes outside the markers) and the block ends without one;
     O(state=absent) removes that newline again, so the file is restored byte for byte."
   - Runs on one configuration file are serialized by an exclusive lock on a file next to it
-    (C(.prometheus.yml.lock), created once and left in place; not in check mode), held from
+    (C(.NAME.lock), for example C(.prometheus.yml.lock); created once and left in place; not
+    taken in check mode, which writes nothing), held from
     reading the files to replacing them, so concurrent owners never lose each other's jobs.
   - A symlinked configuration file (or drop-in) is edited in its target and the link is kept;
     relative paths still resolve against the link's directory, as Prometheus resolves them.
@@ -110,8 +111,9 @@ options:
       - With O(state=absent) each O(files[].path) is removed after the configuration no longer
         references it (O(files[].content) is not needed).
       - Each file changed is reported in RV(files) like the configuration files. The diff shows
-        the content only of files whose mode lets others read them; for the others it shows the
-        path, the attributes and C(content changed).
+        the path and the attributes, and the content only of files whose mode lets others read
+        them (Ansible masks even that in its output, since O(files[].content) is C(no_log)); for
+        the others it says C(content changed).
       - A symlink is followed; the target is written.
     type: list
     elements: dict
