@@ -116,7 +116,7 @@ def test_version_matrix(ansible, sandbox_factory, label, style):
 
 def expected_outside(name, original):
     """What the text outside our markers must be, for corpus file `name` (the module's documented
-    exceptions: see plugins/module_utils/scrape_config.py)."""
+    exceptions: see plugins/module_utils/_scrape_config/document.py)."""
     if original and not original.endswith("\n"):
         return original + "\n"  # block appended to a file without a final newline
     if name == "flow_empty.yml":  # `scrape_configs: []` is replaced; its line is kept in the block

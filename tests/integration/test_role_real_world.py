@@ -11,8 +11,9 @@ import shutil
 
 import pytest
 
-from role_runs import SITE, ok, reload_ts, run, sandboxes
+from role_runs import ok, reload_ts, run, sandboxes
 from sandbox.prometheus import versions
+from sandbox.util import wait_until
 
 needs_namespaces = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("ip"),
                                       reason="needs root, unshare and ip (network namespaces)")
@@ -66,14 +67,13 @@ def test_a_password_rotated_in_the_console_is_picked_up_by_one_run(ansible, sand
 
     rotate_password(box, "Rotated-Passw0rd-%s" % label)
     job = box.job_name("pg-orders")
-    down = prom.wait_targets_up  # the old password is refused now: wait for Prometheus to see it
-    from sandbox.util import wait_until
+    # The old password is refused from now on: wait until Prometheus has seen it.
     wait_until(lambda: [t for t in prom.job_targets(job) if t["health"] == "down"], 30, "the 401 after rotation")
     before = reload_ts(prom)
     proc = run(ansible, box, prometheus_aiven_discovery="static")
     assert ok(proc)["prometheus-1"]["changed"] > 0
     assert reload_ts(prom) > before
-    assert down(job, 1, timeout=60)  # up again, without a restart of Prometheus
+    assert prom.wait_targets_up(job, 1, timeout=60)  # up again, without a restart of Prometheus
     ansible.assert_no_secret("Rotated-Passw0rd-%s" % label, box.token)
 
 
