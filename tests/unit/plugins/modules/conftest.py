@@ -16,3 +16,13 @@ def scratch_working_directory(tmp_path, monkeypatch):
     """Modules run in a scratch directory, as Ansible runs them in its own temporary one: a
     relative path a module writes to lands there, never in the checkout."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def fresh_warnings(monkeypatch):
+    """Ansible keeps a module's warnings and deprecations in process-wide, de-duplicating
+    collections: a test asserting a deprecation must not miss it because an earlier test in the
+    same worker already raised the same one."""
+    from ansible.module_utils.common import warnings
+    monkeypatch.setattr(warnings, "_global_warnings", type(warnings._global_warnings)())
+    monkeypatch.setattr(warnings, "_global_deprecations", type(warnings._global_deprecations)())
