@@ -321,9 +321,11 @@ class Run(object):
                                              % (key, value, placement.dropin_dir))
                     for companion in companions:
                         self.companion(companion)
-                if self.promtool:
-                    self.result["validated"] = self.validate(plan, bool(companions) and state == "present")
                 main, dropin = plan.changes
+                # Nothing to replace: the live files are what Prometheus already runs, and
+                # validating them again would only slow down every idempotent run.
+                if self.promtool and (companions or main.changed or dropin.changed):
+                    self.result["validated"] = self.validate(plan, bool(companions) and state == "present")
                 for change in ([dropin, main] if dropin.after is not None else [main, dropin]):
                     if change.changed:
                         self.record(change)
