@@ -33,12 +33,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import difflib
 import hashlib
 import ipaddress
 import math
 import re
 
 from collections.abc import Mapping
+
+from ansible.module_utils.common.validation import check_type_dict
 
 ROUTES = ("dynamic", "public", "private", "privatelink")
 DISCOVERIES = ("dns_sd", "static", "file_sd")
@@ -57,6 +60,25 @@ SERVER_NAME_LABEL = "__meta_aiven_server_name"
 # there are appended after ours instead).
 OWNED_JOB_KEYS = ("job_name", "scheme", "metrics_path", "basic_auth", "tls_config",
                   "dns_sd_configs", "static_configs", "file_sd_configs")
+
+# Prometheus's <scrape_config> keys (configuration docs, 3.x), to catch a typo in job_extra before
+# anything changes. A key not listed and not close to one is passed on for promtool to judge, so
+# a key from a newer Prometheus still works.
+SCRAPE_CONFIG_KEYS = (
+    "job_name", "scrape_interval", "scrape_timeout", "scrape_protocols", "fallback_scrape_protocol",
+    "scrape_native_histograms", "scrape_classic_histograms", "always_scrape_classic_histograms",
+    "convert_classic_histograms_to_nhcb", "metrics_path", "honor_labels", "honor_timestamps",
+    "track_timestamps_staleness", "scheme", "params", "enable_compression", "basic_auth", "authorization",
+    "oauth2", "follow_redirects", "enable_http2", "tls_config", "proxy_url", "no_proxy",
+    "proxy_from_environment", "proxy_connect_header", "http_headers", "relabel_configs",
+    "metric_relabel_configs", "body_size_limit", "sample_limit", "label_limit", "label_name_length_limit",
+    "label_value_length_limit", "target_limit", "keep_dropped_targets", "native_histogram_bucket_limit",
+    "native_histogram_min_bucket_factor", "metric_name_validation_scheme", "metric_name_escaping_scheme",
+    "static_configs", "file_sd_configs", "dns_sd_configs")
+# A Prometheus <duration>: units from y to ms, largest first (Prometheus's model.ParseDuration).
+DURATION_RE = re.compile(r"^(?:0|(?:[0-9]+y)?(?:[0-9]+w)?(?:[0-9]+d)?(?:[0-9]+h)?(?:[0-9]+m)?(?:[0-9]+s)?(?:[0-9]+ms)?)$")
+DURATION_MS = (("ms", 1), ("y", 365 * 86400000), ("w", 7 * 86400000), ("d", 86400000), ("h", 3600000),
+               ("m", 60000), ("s", 1000))
 
 FINGERPRINT_SALT_PREFIX = "aiven_tools.prometheus password_file fingerprint:"
 FINGERPRINT_ROUNDS = 100000
@@ -432,6 +454,54 @@ def _file_sd(group, settings):
 DISCOVERY_SECTIONS = {"dns_sd": _dns_sd, "static": _static, "file_sd": _file_sd}
 
 
+def duration_ms(value):
+    """Milliseconds of a Prometheus duration string such as 1m30s; ScrapeJobsError if it is not one."""
+    text = str(value)
+    if not text or not DURATION_RE.match(text):
+        raise ScrapeJobsError("%r is not a Prometheus duration (such as 15s, 1m30s, 2h)" % (value,))
+    total = 0
+    for number, unit in re.findall(r"([0-9]+)(ms|y|w|d|h|m|s)", text):
+        total += int(number) * dict(DURATION_MS)[unit]
+    return total
+
+
+def check_job_extra(job_extra):
+    """job_extra as a dict, checked as far as it can be without promtool: a dict (or the
+    `key=value` / JSON string `-e` gives), none of the keys the collection writes, no near-miss of a
+    scrape_config key (a typo), durations that parse and a scrape_timeout not above the interval."""
+    if isinstance(job_extra, str):
+        try:
+            job_extra = check_type_dict(job_extra)
+        except (TypeError, ValueError) as exc:
+            raise ScrapeJobsError("job_extra: give a dict of extra job keys (%s)" % exc)
+    job_extra = job_extra or {}
+    if not isinstance(job_extra, Mapping):
+        raise ScrapeJobsError("job_extra: give a dict of extra job keys, got %s" % type(job_extra).__name__)
+    owned = [key for key in job_extra if key in OWNED_JOB_KEYS]
+    if owned:
+        raise ScrapeJobsError("job_extra: %s cannot be set here; the collection writes them so that every "
+                              "job scrapes its own targets over verified TLS" % ", ".join(owned))
+    for key in job_extra:
+        if key not in SCRAPE_CONFIG_KEYS and not key.endswith("_sd_configs"):
+            near = difflib.get_close_matches(key, SCRAPE_CONFIG_KEYS, n=1, cutoff=0.8)
+            if near:
+                raise ScrapeJobsError("job_extra: %s is not a Prometheus scrape_config key; did you mean %s?"
+                                      % (key, near[0]))
+    for key in ("scrape_interval", "scrape_timeout"):
+        if key in job_extra:
+            try:
+                duration_ms(job_extra[key])
+            except ScrapeJobsError as exc:
+                raise ScrapeJobsError("job_extra: %s: %s" % (key, exc))
+    if "scrape_interval" in job_extra and "scrape_timeout" in job_extra and \
+            duration_ms(job_extra["scrape_timeout"]) > duration_ms(job_extra["scrape_interval"]):
+        raise ScrapeJobsError("job_extra: scrape_timeout %s is longer than scrape_interval %s; Prometheus "
+                              "refuses that" % (job_extra["scrape_timeout"], job_extra["scrape_interval"]))
+    if not isinstance(job_extra.get("relabel_configs") or [], list):
+        raise ScrapeJobsError("job_extra: relabel_configs must be a list of relabel rules")
+    return dict(job_extra)
+
+
 def job_settings(project, username, password_file, ca_file, job_prefix="aiven-", password_fingerprint=None,
                  tls_verify=True, discovery="dns_sd", file_sd_file=None, refresh_interval="30s", job_extra=None):
     """Validated JobSettings (tls_verify must already be a bool; the filter converts strings)."""
@@ -444,15 +514,7 @@ def job_settings(project, username, password_file, ca_file, job_prefix="aiven-",
         raise ScrapeJobsError("password_fingerprint: give the password_fingerprint filter's result (hex digits)")
     if refresh_interval is not None and not isinstance(refresh_interval, str):
         raise ScrapeJobsError("refresh_interval: give a Prometheus duration such as 30s, got %r" % (refresh_interval,))
-    job_extra = job_extra or {}
-    if not isinstance(job_extra, Mapping):
-        raise ScrapeJobsError("job_extra: give a dict of extra job keys, got %s" % type(job_extra).__name__)
-    owned = [key for key in job_extra if key in OWNED_JOB_KEYS]
-    if owned:
-        raise ScrapeJobsError("job_extra: %s cannot be set here; the collection writes them so that every "
-                              "job scrapes its own targets over verified TLS" % ", ".join(owned))
-    if not isinstance(job_extra.get("relabel_configs") or [], list):
-        raise ScrapeJobsError("job_extra: relabel_configs must be a list of relabel rules")
+    job_extra = check_job_extra(job_extra)
     if not isinstance(job_prefix, str):
         raise ScrapeJobsError("job_prefix: give a string (it may be empty), got %r" % (job_prefix,))
     return JobSettings(

@@ -69,9 +69,37 @@ def test_a_wrong_setting_fails_before_anything_changes_naming_the_variable(ansib
     files, before = snapshot(directory), reload_ts(prom)
     proc = run(ansible, box, SITE, **{variable: value})
     assert proc.returncode != 0
-    assert says in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
+    assert "%s: " % says in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
+    assert proc.stdout.count("fatal:") == 1 and "rescued=0" in proc.stdout  # one error, not two
     assert box.fake.requests == []  # not even a read: the host is checked first
     assert snapshot(directory) == files and reload_ts(prom) == before
+
+
+@pytest.mark.parametrize("job_extra, says", [
+    ('{"prometheus_aiven_job_extra": {"scrape_interval": "fast"}}', "'fast' is not a Prometheus duration"),
+    ('{"prometheus_aiven_job_extra": {"scrape_intervall": "5s"}}', "did you mean scrape_interval?"),
+    ('{"prometheus_aiven_job_extra": {"scrape_timeout": "5s", "scrape_interval": "2s"}}', "longer than scrape_interval"),
+])
+def test_a_bad_job_extra_fails_before_aiven_is_touched(ansible, sandbox_factory, job_extra, says):
+    """Found by a new user: a bad job_extra used to fail at promtool, after the API pass had
+    already changed Aiven (a rotated password then left every target 401)."""
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    files = snapshot(pathlib.Path(prom.config_file).parent)
+    proc = run(ansible, box, SITE, "-e", job_extra, "-e", '{"prometheus_aiven_endpoint_password": "Never-Sent-1234"}')
+    assert proc.returncode != 0
+    assert "job_extra" in proc.stdout and says in proc.stdout, proc.stdout[-3000:]
+    assert box.fake.requests == [] and snapshot(pathlib.Path(prom.config_file).parent) == files
+
+
+def test_services_and_job_extra_as_command_line_strings(ansible, sandbox_factory):
+    box = sandbox_factory(prometheus_version="2.42", services=[("pg-orders", "pg", 1), ("kafka-events", "kafka", 1)])
+    prom = box.prometheus[0]
+    proc = run(ansible, box, SITE, "-e", "prometheus_aiven_services=pg-orders,kafka-events",
+               "-e", "prometheus_aiven_job_extra=scrape_interval=3s")
+    ok(proc)
+    assert prom.wait_targets_up(box.job_name("kafka-events"), 1)
+    assert "scrape_interval: 3s" in pathlib.Path(prom.config_file).read_text()
 
 
 def test_dns_sd_names_the_prometheus_host_cannot_resolve_fail_fast_and_change_nothing(ansible, sandbox_factory):

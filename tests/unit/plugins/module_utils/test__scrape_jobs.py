@@ -459,3 +459,37 @@ def test_fingerprint_refused_without_echoing_the_password(password, salt, messag
     with pytest.raises(S.ScrapeJobsError) as err:
         S.password_fingerprint(password, salt)
     assert str(err.value) == "password_fingerprint: " + message
+
+
+# -- job_extra, checked before anything changes (issue 17: a bad value used to fail after the API pass)
+
+@pytest.mark.parametrize("job_extra, expected", [
+    (None, {}),
+    ({"scrape_interval": "1m30s", "scrape_timeout": "10s"}, {"scrape_interval": "1m30s", "scrape_timeout": "10s"}),
+    ("scrape_interval=5s", {"scrape_interval": "5s"}),  # what -e prometheus_aiven_job_extra=... gives
+    ('{"honor_labels": true}', {"honor_labels": True}),
+    ({"some_future_key": 1}, {"some_future_key": 1}),  # not close to a known key: promtool judges it
+    ({"kubernetes_sd_configs": []}, {"kubernetes_sd_configs": []}),
+])
+def test_job_extra_accepted(job_extra, expected):
+    assert S.check_job_extra(job_extra) == expected
+
+
+@pytest.mark.parametrize("job_extra, message", [
+    ({"scrape_interval": "fast"}, "job_extra: scrape_interval: 'fast' is not a Prometheus duration"),
+    ({"scrape_timeout": "5s", "scrape_interval": "2s"}, "job_extra: scrape_timeout 5s is longer than scrape_interval 2s"),
+    ({"scrape_intervall": "5s"}, "job_extra: scrape_intervall is not a Prometheus scrape_config key; did you mean scrape_interval?"),
+    ({"tls_config": {}}, "job_extra: tls_config cannot be set here"),
+    (["scrape_interval"], "job_extra: give a dict of extra job keys, got list"),
+    ({"relabel_configs": {"a": 1}}, "job_extra: relabel_configs must be a list"),
+])
+def test_job_extra_refused_in_one_line(job_extra, message):
+    with pytest.raises(S.ScrapeJobsError) as exc:
+        S.check_job_extra(job_extra)
+    assert str(exc.value).startswith(message) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("text, ms", [("0", 0), ("15s", 15000), ("1m30s", 90000), ("2h", 7200000), ("500ms", 500),
+                                      ("1d", 86400000)])
+def test_duration_ms(text, ms):
+    assert S.duration_ms(text) == ms
