@@ -209,6 +209,8 @@ def _no_rows_reason(service, route):
         return ("in project VPC %s and lists no public prometheus component: public_access.prometheus "
                 "is off or not applied yet" % service.get("project_vpc_id"))
     if route == "privatelink":
+        if not service.get("project_vpc_id"):
+            return "is not in a project VPC, so it has no PrivateLink connection to scrape through"
         return ("lists no privatelink prometheus component: privatelink_access.prometheus is off, "
                 "or the project VPC has no PrivateLink connection")
     if route == "private":

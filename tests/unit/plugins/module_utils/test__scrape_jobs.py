@@ -493,3 +493,10 @@ def test_job_extra_refused_in_one_line(job_extra, message):
                                       ("1d", 86400000)])
 def test_duration_ms(text, ms):
     assert S.duration_ms(text) == ms
+
+
+def test_privatelink_outside_a_vpc_says_so():
+    service = {"service_name": "pg-a", "service_type": "pg", "state": "RUNNING", "project_vpc_id": None,
+               "targets": [{"host": "pg-a.example", "port": 9273, "route": "dynamic", "usage": "primary"}]}
+    skipped = S.untargeted_services([service], route="privatelink")
+    assert [s["reason"] for s in skipped] == ["is not in a project VPC, so it has no PrivateLink connection to scrape through"]
