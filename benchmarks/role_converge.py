@@ -13,29 +13,19 @@ import os
 import pathlib
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from api_scale import timed  # noqa: E402  (one way to time a playbook run)
 from conftest import ansible_env  # noqa: E402  (the test harness: interpreter, collection path)
 from sandbox.prometheus import versions  # noqa: E402
 from sandbox.sandbox import Sandbox  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "7"))
 TARGET = 2.0
-
-
-def timed(argv, env, cwd):
-    started = time.monotonic()
-    proc = subprocess.run(argv, env=env, cwd=str(cwd), capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
-    if proc.returncode != 0:
-        sys.exit("benchmark run failed: %s\n%s\n%s" % (" ".join(argv), proc.stdout[-3000:], proc.stderr[-2000:]))
-    return elapsed, proc
 
 
 def main():
