@@ -20,9 +20,12 @@ def scratch_working_directory(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
-    """Ansible keeps a module's warnings and deprecations in process-wide, de-duplicating
-    collections: a test asserting a deprecation must not miss it because an earlier test in the
-    same worker already raised the same one."""
+    """Modules record warnings and deprecations in process-wide collections, but only while
+    Ansible believes it runs on a target: once any test in the worker has loaded controller code
+    (the filter tests do), they go to the controller's display instead. Each module test starts
+    on the target side with empty collections, whatever ran before it."""
+    from ansible.module_utils import _internal
     from ansible.module_utils.common import warnings
+    monkeypatch.setattr(_internal, "is_controller", False)
     monkeypatch.setattr(warnings, "_global_warnings", type(warnings._global_warnings)())
     monkeypatch.setattr(warnings, "_global_deprecations", type(warnings._global_deprecations)())
