@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements.txt tests/requirements.txt tests/requirements-l
 
 # Every test, then the Ansible ecosystem's quality gates.
 test: setup
-	$(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 tests
 	$(MAKE) --no-print-directory sanity lint
 
 # Seconds, no sandbox: the slowest five are printed so a unit test that grows into an
