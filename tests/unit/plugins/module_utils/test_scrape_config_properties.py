@@ -256,16 +256,21 @@ def dumped(data, draw):
                           explicit_end=draw(st.booleans()), sort_keys=False)
 
 
-def json_like(keys):
+# Line breaks other than LF and CRLF, which the built-in reader refuses by design (its docs say so).
+OTHER_BREAKS = "\x85\u2028\u2029"
+
+
+def json_like(keys, texts=st.text(max_size=20)):
     return st.recursive(
-        st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), st.text(max_size=20),
+        st.one_of(st.none(), st.booleans(), st.integers(-10 ** 6, 10 ** 6), texts,
                   st.floats(allow_nan=False, allow_infinity=True)),
         lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
         max_leaves=12)
 
 
 @READER
-@given(data=json_like(st.text(string.ascii_letters + string.digits + "_.-/", min_size=1, max_size=8)),
+@given(data=json_like(st.text(string.ascii_letters + string.digits + "_.-/", min_size=1, max_size=8),
+                      st.text(st.characters(blacklist_characters=OTHER_BREAKS), max_size=20)),
        draw=st.data())
 def test_builtin_reader_reads_what_pyyaml_writes(data, draw):
     text = dumped(data, draw.draw)
