@@ -52,6 +52,17 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  password_file:
+    description:
+      - With O(state=present), also write the endpoint's password to this file where the task runs
+        (the controller), mode 0600 from the first byte, only when its content differs; for a
+        Prometheus that reads C(basic_auth.password_file) on the same machine, or to copy on.
+    type: path
+  ca_file:
+    description:
+      - With O(state=present), also write the project CA (PEM) to this file where the task runs,
+        only when its content differs.
+    type: path
   remove_endpoint:
     description:
       - With O(state=absent), also remove the endpoint and every integration to it, whatever
@@ -159,6 +170,16 @@ skipped_services:
   elements: dict
   sample: [{service: pg-night, state: POWEROFF,
             reason: "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on"}]
+password_file:
+  description: The O(password_file) written (or that would be, in check mode).
+  returned: when O(password_file) is set and O(state=present)
+  type: str
+  sample: /srv/aiven/aiven-prometheus-password
+ca_file:
+  description: The O(ca_file) written (or that would be, in check mode).
+  returned: when O(ca_file) is set and O(state=present)
+  type: str
+  sample: /srv/aiven/aiven-acme-prod-ca.pem
 removed_integrations:
   description: Services whose integration to the endpoint was removed (or would be, in check mode).
   returned: when O(state=absent)
@@ -170,7 +191,7 @@ removed_integrations:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _endpoint
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca, write_ca
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._service_integration import (
     Integrations,
     select,
@@ -204,6 +225,15 @@ def present(module, api):
                   ca_certificate=ca_certificate,
                   diff={"before": {"endpoint": endpoint_plan["diff"]["before"], "services": result["diff"]["before"]},
                         "after": {"endpoint": _endpoint.diff_view(endpoint), "services": result["diff"]["after"]}})
+    # The files a Prometheus on this machine (or a copy step) needs, written only when different:
+    # cheaper than a copy task each, which is an action plugin plus a module of its own.
+    if params["password_file"]:
+        written = _endpoint.write_password_file(module, {"endpoint": endpoint, "changed": False},
+                                                params["password_file"])
+        result.update(password_file=params["password_file"], changed=result["changed"] or written["changed"])
+    if params["ca_file"]:
+        written = write_ca(module, ca_certificate, params["ca_file"])
+        result.update(ca_file=params["ca_file"], changed=result["changed"] or written["changed"])
     return result
 
 
@@ -237,6 +267,8 @@ def main():
             endpoint_name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             remove_endpoint=dict(type="bool", default=False),
+            password_file=dict(type="path", no_log=False),
+            ca_file=dict(type="path"),
             **dict(_endpoint.credentials_argument_spec(), **selection_argument_spec())
         ),
         required_if=[("state", "present", ("services", "query"), True)],

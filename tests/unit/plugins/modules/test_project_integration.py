@@ -102,6 +102,22 @@ def test_password_only_on_request(fake):
     assert result["endpoint"]["password"] == generated
 
 
+def test_password_and_ca_files_are_written_only_when_different(fake, tmp_path):
+    """What enable.yml uses instead of two copy tasks: the files where the task runs."""
+    password_file, ca_file = tmp_path / "pw", tmp_path / "ca.pem"
+    options = dict(services=["pg-orders"], password=PASSWORD, password_file=str(password_file), ca_file=str(ca_file))
+    planned = run(fake, check_mode=True, **options)
+    assert planned["changed"] is True and not password_file.exists() and not ca_file.exists()
+    result = run(fake, **options)
+    assert result["password_file"] == str(password_file) and result["ca_file"] == str(ca_file)
+    assert password_file.read_text() == PASSWORD + "\n" and oct(password_file.stat().st_mode & 0o777) == "0o600"
+    assert ca_file.read_text() == fake.projects["acme"]["ca_pem"]
+    assert PASSWORD not in repr(result)
+    assert run(fake, **options)["changed"] is False
+    password_file.write_text("stale\n")
+    assert run(fake, **options)["changed"] is True and password_file.read_text() == PASSWORD + "\n"
+
+
 def test_password_update_always_and_on_create(fake):
     run(fake, services=["pg-orders"], password=PASSWORD, wait=False)
     fake.clear_requests()
