@@ -58,3 +58,17 @@ def test_enable_without_project_says_how_to_set_it(ansible, fake, tmp_path):
     assert proc.returncode != 0
     assert "Set the Aiven project: -e aiven_project=NAME or the environment variable AIVEN_PROJECT." in proc.stdout
     assert fake.requests == []
+
+
+def test_check_mode_changes_nothing_and_says_why_targets_are_empty(ansible, fake, tmp_path):
+    proc = run_enable(ansible, fake, tmp_path, "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert [r["method"] for r in fake.requests] == ["GET"] * len(fake.requests)
+    assert fake.projects["acme"]["integrations"] == {}
+    assert not (tmp_path / "aiven-prometheus-password").exists()
+    assert "nothing was changed; services whose integration is not enabled yet show no targets" in proc.stdout
+    assert '"endpoint": "prometheus (not created yet)"' in proc.stdout
+    # Without --check the note is not there.
+    proc = run_enable(ansible, fake, tmp_path)
+    assert proc.returncode == 0 and "nothing was changed" not in proc.stdout
+    assert '"endpoint": "prometheus (user prom' in proc.stdout
