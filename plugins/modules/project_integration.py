@@ -190,100 +190,18 @@ removed_integrations:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _endpoint
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_ca import read_ca, write_ca
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._service_integration import (
-    Integrations,
-    select,
-    selection_argument_spec,
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._project_integration import (
+    REQUIRED_IF,
+    argument_spec,
+    run,
 )
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils.aiven import (
-    aiven_argument_spec,
-    run_module,
-    services_by_name,
-)
-
-
-def present(module, api):
-    """Every read and check first (endpoint list + get, service list, CA), then the writes."""
-    params = module.params
-    project, name = params["project"], params["endpoint_name"]
-    endpoint_plan = _endpoint.plan_present(module, _endpoint.read(module, api, project, name), name)
-    selected = select(module, api.list_services(project))
-    integrations = Integrations(module, api, project, endpoint_plan["after"]["id"], params["access"],
-                                params["access_outside_vpc"])
-    plan = integrations.plan_present(selected)
-    ca_certificate = read_ca(module, api, project)
-
-    endpoint = _endpoint.apply_present(module, api, project, endpoint_plan)
-    shown = _endpoint.without_password(endpoint, params["return_password"])
-    integrations.endpoint_id = endpoint["id"]
-    if endpoint_plan["changed"] and not module.check_mode:
-        integrations.done_before = "endpoint %s %s" % (name, "created" if endpoint_plan["create"] else "updated")
-    result = integrations.run_present(selected, plan)
-    result.update(changed=result["changed"] or endpoint_plan["changed"], endpoint=shown,
-                  ca_certificate=ca_certificate,
-                  diff={"before": {"endpoint": endpoint_plan["diff"]["before"], "services": result["diff"]["before"]},
-                        "after": {"endpoint": _endpoint.diff_view(endpoint), "services": result["diff"]["after"]}})
-    # The files a Prometheus on this machine (or a copy step) needs, written only when different:
-    # cheaper than a copy task each, which is an action plugin plus a module of its own.
-    if params["password_file"]:
-        written = _endpoint.write_password_file(module, {"endpoint": endpoint, "changed": False},
-                                                params["password_file"])
-        result.update(password_file=params["password_file"], changed=result["changed"] or written["changed"])
-    if params["ca_file"]:
-        written = write_ca(module, ca_certificate, params["ca_file"])
-        result.update(ca_file=params["ca_file"], changed=result["changed"] or written["changed"])
-    return result
-
-
-def absent(module, api):
-    params = module.params
-    project, name = params["project"], params["endpoint_name"]
-    existing = _endpoint.find_one(module, api, project, name)
-    all_services = api.list_services(project)
-    selected = select(module, all_services) if params["services"] or params["query"] else []
-    integrations = Integrations(module, api, project, existing["endpoint_id"] if existing else None)
-    result = integrations.run_absent(selected)
-    removed = sorted(row["service_name"] for row in result["services"] if row["actions"])
-    before = _endpoint.diff_view(_endpoint.endpoint_view(existing)) if existing else {}
-    after = before
-    if existing is not None and params["remove_endpoint"]:
-        # The service list as read after the deletes above (in check mode: as it was).
-        services = (integrations.last_read or services_by_name(all_services)).values()
-        removal = _endpoint.remove(module, api, project, existing, True, list(services))
-        removed = sorted(set(removed) | set(removal["removed_integrations"]))
-        after = {}
-    result.update(changed=result["changed"] or after != before, removed_integrations=removed,
-                  endpoint=_endpoint.without_password(_endpoint.endpoint_view(existing), False) if existing else None,
-                  diff={"before": {"endpoint": before, "services": result["diff"]["before"]},
-                        "after": {"endpoint": after, "services": result["diff"]["after"]}})
-    return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=aiven_argument_spec(
-            endpoint_name=dict(type="str", default=_endpoint.DEFAULT_ENDPOINT_NAME),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            remove_endpoint=dict(type="bool", default=False),
-            password_file=dict(type="path", no_log=False),
-            ca_file=dict(type="path"),
-            **dict(_endpoint.credentials_argument_spec(), **selection_argument_spec())
-        ),
-        required_if=[("state", "present", ("services", "query"), True)],
-        supports_check_mode=True,
-    )
-    params = module.params
-    _endpoint.check_name(module, "endpoint_name")
-    if params["state"] == "present":
-        _endpoint.check_credentials(module)
-        run_module(module, lambda api: present(module, api))
-    elif not (params["services"] or params["query"] or params["remove_endpoint"]):
-        module.fail_json(msg="state=absent needs services or query (whose integrations to remove), "
-                         "or remove_endpoint=true")
-    else:
-        run_module(module, lambda api: absent(module, api))
+    # The work is in module_utils/_project_integration.py, which the project_integration lookup
+    # runs too (in check mode, on the controller).
+    module = AnsibleModule(argument_spec=argument_spec(), required_if=REQUIRED_IF, supports_check_mode=True)
+    run(module)
 
 
 if __name__ == "__main__":
