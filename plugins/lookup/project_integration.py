@@ -71,9 +71,10 @@ options:
         and C(error_code) for Aiven's answer to a request). A failure is a bad option, a missing
         token, C(requests) missing, or an error answer from Aiven.
       - V(false) is for a lookup in a task with C(no_log=true), which it needs with
-        O(return_password=true) (the result holds the password). When such a task fails, Ansible
-        hides its error entirely; with V(false) the task succeeds and a later task reports
-        RV(_raw.msg) (see the examples). The message never holds the token or the password.
+        O(return_password=true) (the result holds the password). The result of such a task is
+        censored when it fails, its message too; before ansible-core 2.19 nothing else shows the
+        error either. With V(false) the task succeeds and a later task reports RV(_raw.msg) in
+        its own words (see the examples). The message never holds the token or the password.
     type: bool
     default: true
 extends_documentation_fragment:
@@ -104,7 +105,7 @@ EXAMPLES = r"""
   no_log: true  # the result holds the endpoint's password
   run_once: true
 
-- name: Say what went wrong (no_log above hides any error of its own task)
+- name: Say what went wrong (no_log above censors the failure of its own task)
   ansible.builtin.fail:
     msg: "{{ aiven_plan.msg }}"
   when: aiven_plan.failed | default(false)

@@ -28,8 +28,12 @@ description:
   - O(state=absent) removes the selected services' integrations to the endpoint; with
     O(remove_endpoint=true) also the endpoint and every integration to it.
   - Runs where the task runs and needs C(requests) there, so on the controller with
-    C(delegate_to=localhost) and C(run_once=true). It writes no file; the Prometheus host gets
-    the CA and the password from the result (see the examples).
+    C(delegate_to=localhost) and C(run_once=true). It writes no file unless O(password_file) or
+    O(ca_file) asks for one; the Prometheus host gets the CA and the password from the result
+    (see the examples).
+  - The lookup P(aiven_tools.prometheus.project_integration#lookup) runs this module's check mode
+    for O(state=present) in the controller's Python, with no module sent; call the module only
+    when it says something would change.
 extends_documentation_fragment:
   - aiven_tools.prometheus.aiven
   - aiven_tools.prometheus.aiven.endpoint_credentials
@@ -70,6 +74,8 @@ options:
     type: bool
     default: false
 seealso:
+  - plugin: aiven_tools.prometheus.project_integration
+    plugin_type: lookup
   - module: aiven_tools.prometheus.integration_endpoint
   - module: aiven_tools.prometheus.service_integration
   - module: aiven_tools.prometheus.project_ca
