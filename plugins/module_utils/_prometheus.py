@@ -31,17 +31,20 @@ import json
 import os
 import re
 
-from http.client import HTTPException
 from urllib.error import HTTPError, URLError
 
 from ansible.module_utils.common.text.converters import to_native, to_text
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-from ansible.module_utils.urls import Request, make_context
+
+# ansible.module_utils.urls (with http.client, ssl and, where installed, cryptography) takes about
+# 40 ms to import; it is imported where a request is made, so a module that only declares these
+# options (scrape_config, whose reload option is not always set) does not pay it on every run.
 
 RELOAD_SUCCESSFUL = "prometheus_config_last_reload_successful"
 RELOAD_TIMESTAMP = "prometheus_config_last_reload_success_timestamp_seconds"
 SCRAPE_POOLS_FAILED = "prometheus_target_scrape_pools_failed_total"
 RELOAD_METRICS = (RELOAD_SUCCESSFUL, RELOAD_TIMESTAMP, SCRAPE_POOLS_FAILED)
+
+DEFAULT_WEB_URL = "http://127.0.0.1:9090"
 
 # Measured answers: sources in the module docstring.
 LIFECYCLE_DISABLED = 403
@@ -91,6 +94,8 @@ class ReloadRejected(PrometheusError):
 def _opener(validate_certs):
     """An open_url that reuses one SSL context: ansible's open_url builds a new one per request,
     reading the system's CA store each time (about 0.1 s here), which every poll would pay."""
+    from ansible.module_utils.urls import Request, make_context
+
     try:
         request = Request(validate_certs=validate_certs, context=make_context(validate_certs=validate_certs))
     except TypeError:  # an ansible-core whose Request takes no context: one per request then
@@ -122,8 +127,16 @@ class PrometheusAPI(object):
         self.validate_certs = validate_certs
         self._open_url = open_url or _opener(validate_certs)
 
+    @classmethod
+    def from_params(cls, params, **kwargs):
+        """The API a module's prometheus_argument_spec() options point at (`kwargs`: timeout=...)."""
+        return cls(params["web_url"], validate_certs=params["validate_certs"], **kwargs)
+
     def request(self, method, path, timeout=None):
         """(HTTP status, body text) of one request; any status, only a failed connection raises."""
+        from http.client import HTTPException
+        from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+
         try:
             response = self._open_url(self.url + path, method=method, timeout=timeout or self.timeout,
                                       validate_certs=self.validate_certs)
@@ -187,6 +200,35 @@ class PrometheusAPI(object):
         status, body = self.request("POST", "/-/reload", timeout=timeout)
         if status != 200:
             raise ReloadRejected(status, body.strip())
+
+
+def prometheus_argument_spec(**options):
+    """The options of every module that reads Prometheus's HTTP API, plus `options` (documented
+    by the doc fragment aiven_tools.prometheus.prometheus)."""
+    spec = dict(web_url=dict(type="str", default=DEFAULT_WEB_URL), validate_certs=dict(type="bool", default=True))
+    spec.update(options)
+    return spec
+
+
+def reload_argument_spec(**options):
+    """The options of the reload engine (_reload.py) that say how to reach, reload and wait for
+    Prometheus: prometheus_reload's, and scrape_config's ``reload`` suboptions; plus `options`.
+    Here rather than in _reload.py, so scrape_config declares them without loading the engine."""
+    spec = prometheus_argument_spec(
+        method=dict(type="str", default="auto", choices=["auto", "http", "systemd", "signal", "none"]),
+        timeout=dict(type="int", default=30),
+        unit=dict(type="str", default="prometheus"),
+        pid=dict(type="int"),
+        pidfile=dict(type="path"),
+        jobs_timeout=dict(type="int", default=30),
+        targets_up=dict(type="bool", default=False),
+        targets_timeout=dict(type="int", default=180),
+        restore_on_down=dict(type="bool", default=False),
+        resolve=dict(type="list", elements="str", default=[]),
+        record_types=dict(type="str", default="A", choices=["A", "AAAA", "both"]),
+    )
+    spec.update(options)
+    return spec
 
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})?\s+(\S+)")

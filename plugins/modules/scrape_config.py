@@ -372,6 +372,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import reload_argument_spec
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import DEFAULT_DROPIN_DIR
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.runner import run_module
 
@@ -394,6 +395,7 @@ def main():
             validate=dict(type="raw", default="promtool"),
             dropin_dir=dict(type="path", default=DEFAULT_DROPIN_DIR),
             backup=dict(type="bool", default=False),
+            reload=dict(type="dict", options=reload_argument_spec(), mutually_exclusive=[("pid", "pidfile")]),
         ),
         required_if=[("state", "present", ["content"])],
         add_file_common_args=True,

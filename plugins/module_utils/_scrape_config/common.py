@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import re
 
@@ -32,7 +33,23 @@ _PLAIN_PATH_RE = re.compile(r"^[A-Za-z0-9_./*?\[\]-][A-Za-z0-9_./*?\[\]@+=-]*$")
 
 
 class ScrapeConfigError(Exception):
-    """A problem the user must fix; the message says what and where, in one line."""
+    """A problem the user must fix; the message says what and where, in one line. `option`: the
+    module option the message asks to fix, when it is exactly one (returned as ``option``)."""
+
+    def __init__(self, msg, option=None):
+        super(ScrapeConfigError, self).__init__(msg)
+        self.option = option
+
+
+@contextlib.contextmanager
+def about(option):
+    """Every ScrapeConfigError raised inside is about `option`, unless it already names one."""
+    try:
+        yield
+    except ScrapeConfigError as exc:
+        if exc.option is None:
+            exc.option = option
+        raise
 
 
 class FileChange(object):
@@ -69,7 +86,7 @@ def check_name(name):
     if not name or not _NAME_RE.match(name):
         raise ScrapeConfigError(
             "name %r is not usable as an owner id: use letters, digits, '.', '_' or '-', starting "
-            "with a letter or digit (it names the marker comments and the drop-in file)" % (name,))
+            "with a letter or digit (it names the marker comments and the drop-in file)" % (name,), option="name")
 
 
 def parse_version(text):

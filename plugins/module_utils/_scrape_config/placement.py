@@ -23,8 +23,8 @@ import os
 import re
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
-    DEFAULT_DROPIN_DIR, FILES_KEY, JOBS_KEY, FileChange, ScrapeConfigError, check_name, quote_path, split_lines,
-    unquote,
+    DEFAULT_DROPIN_DIR, FILES_KEY, JOBS_KEY, FileChange, ScrapeConfigError, about, check_name, quote_path,
+    split_lines, unquote,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.content import (
     items_of, parse_content, render_dropin,
@@ -147,6 +147,7 @@ class Plan(object):
         self.covered_by = None  # the scrape_config_files pattern that already includes the drop-in
         self.main = None
         self.dropin = None
+        self.block_jobs_before = []  # the owner's jobs in its block of the main file before the run
 
     @property
     def changes(self):
@@ -166,6 +167,19 @@ class Plan(object):
             entry = os.path.relpath(dropin_candidate, placement.config_dir)
             entry = dropin_candidate if entry.startswith("..") else entry
         return placement.edit(self.state, self.style, lines, entry)
+
+    def dropped_jobs(self):
+        """The owner's jobs before this run that it no longer has: from its block of the main
+        file, and from its drop-in when that changes."""
+        before = list(self.block_jobs_before)
+        if self.dropin.changed and self.dropin.before is not None:
+            path = self.placement.dropin_path
+            try:
+                data = as_mapping(self.placement.loader.load(self.dropin.before, path), path)
+                before += [job_name(job) for job in as_list(data.get(JOBS_KEY))]
+            except ScrapeConfigError:
+                pass  # a drop-in Prometheus could not read had no live jobs to drop
+        return [job for job in before if job not in self.jobs]
 
     def probe_dropin(self):
         """The drop-in with its first job twice (see validation_main)."""
@@ -192,7 +206,7 @@ class Placement(object):
         text = read_text(self.real_path)
         if text is None:
             raise ScrapeConfigError("%s does not exist or cannot be read; this module edits an existing "
-                                    "Prometheus configuration" % self.config_path)
+                                    "Prometheus configuration" % self.config_path, option="path")
         self.main_before = text
         self.dropin_before = read_text(self.dropin_real)
         self._before_data = None
@@ -324,12 +338,13 @@ class Placement(object):
         """The Plan for `state` and `style`; proven (see proof.py) before it is returned."""
         doc = Document(self.main_before, self.config_path)
         plan = Plan(self, state, style)
-        own_old = self.own_jobs(doc)
+        own_old = plan.block_jobs_before = self.own_jobs(doc)
         own_entries = self.own_entries(doc)
         dropin_after = None
         jobs_added, entries_added = [], []
         if state == "present":
-            plan.lines, plan.jobs, plan.job_data = parse_content(content, self.loader.load)
+            with about("content"):
+                plan.lines, plan.jobs, plan.job_data = parse_content(content, self.loader.load)
             data = self.before_data()
             self._check_conflicts(doc, data, plan.jobs, own_old)
             if style == "block":

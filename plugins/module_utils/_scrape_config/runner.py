@@ -18,7 +18,10 @@ Order of a run that changes something (not in check mode):
    which proves Prometheus reads the jobs where they were placed. Any failure puts the companion
    files back and changes nothing;
 5. write the drop-in and the main file (drop-in first: the main file names it), or on absent the
-   main file first, then remove the drop-in and the companion files.
+   main file first, then remove the drop-in and the companion files;
+6. with ``reload`` (live.py), still under the lock: reload when a file changed and prove the jobs
+   live, or put every changed file back (from backups made for it) and reload onto them; then,
+   without the lock, wait for the targets.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,7 +36,7 @@ import tempfile
 from ansible.module_utils.common.text.converters import to_bytes, to_native
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
-    FILE_STYLE_MIN_VERSION, ScrapeConfigError, parse_version,
+    FILE_STYLE_MIN_VERSION, ScrapeConfigError, about, parse_version,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.content import relative_paths
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.files import (
@@ -76,7 +79,8 @@ class Scratch(object):
             return False
         parent = os.path.dirname(directory)
         if not os.path.isdir(parent):
-            raise ScrapeConfigError("cannot create drop-in directory %s: %s does not exist" % (directory, parent))
+            raise ScrapeConfigError("cannot create drop-in directory %s: %s does not exist" % (directory, parent),
+                                    option="dropin_dir")
         st = os.stat(like)
         os.mkdir(directory, st.st_mode & 0o7777)
         os.chmod(directory, st.st_mode & 0o7777)
@@ -113,11 +117,12 @@ def promtool_argv(module):
         found = module.get_bin_path(argv[0])
         if not found:
             raise ScrapeConfigError("promtool %r was not found on the Prometheus host; install it (Debian: package "
-                                    "prometheus) or set validate to its path, or validate: false to skip" % argv[0])
+                                    "prometheus) or set validate to its path, or validate: false to skip" % argv[0],
+                                    option="validate")
         argv[0] = found
     elif not os.access(argv[0], os.X_OK):
         raise ScrapeConfigError("promtool %s does not exist or is not executable; set validate to the right path"
-                                % argv[0])
+                                % argv[0], option="validate")
     return argv
 
 
@@ -135,6 +140,8 @@ class Run(object):
         self.applied = []  # companion files already written, to put back on failure
         self.promtool = None
         self.placement = None
+        # A failed reload puts every changed file back from its backup, so reload needs them.
+        self.backup = self.params["backup"] or self.params["reload"] is not None
 
     def fail(self, msg, **extra):
         self.scratch.cleanup()
@@ -162,14 +169,15 @@ class Run(object):
             version = parse_version(out + err)
             if rc != 0 or version is None:
                 raise ScrapeConfigError("could not read the version of %s (rc=%d): %s" % (
-                    " ".join(self.promtool), rc, " ".join((out + err).split())))
+                    " ".join(self.promtool), rc, " ".join((out + err).split())), option="validate")
             self.result["prometheus_version"] = "%d.%d.%d" % version
         if style == "auto":
             style = "file" if version and version[:2] >= FILE_STYLE_MIN_VERSION else "block"
         elif style == "file" and version and version[:2] < FILE_STYLE_MIN_VERSION:
             raise ScrapeConfigError("style=file needs Prometheus 2.43 or later (scrape_config_files), but %s reports "
                                     "%s; use style=block or style=auto" % (self.promtool[0],
-                                                                           self.result["prometheus_version"]))
+                                                                           self.result["prometheus_version"]),
+                                    option="style")
         self.result["style"] = style
         return style
 
@@ -258,7 +266,7 @@ class Run(object):
         self.result["changed"] = True
         if module.check_mode:
             return
-        if self.params["backup"] and change.before is not None:
+        if self.backup and change.before is not None:
             entry["backup"] = module.backup_local(change.path)
             if change.path == placement.real_path:
                 self.result["backup_file"] = entry["backup"]
@@ -294,22 +302,42 @@ class Run(object):
                 entry.update(stat_info(companion.path))
             self.result["files"].append(entry)
             return
-        self.result["files"].append(companion.apply(self.module, self.params["backup"], self.params["unsafe_writes"]))
+        self.result["files"].append(companion.apply(self.module, self.backup, self.params["unsafe_writes"]))
         self.applied.append(companion)
 
     # -- the run -----------------------------------------------------------------------------
 
+    def set_attributes(self, style):
+        """The file attributes (mode, owner, ...) on the configuration files of a present run."""
+        placement = self.placement
+        for path in [placement.real_path] + ([placement.dropin_real] if style == "file" else []):
+            if os.path.exists(path) or not self.module.check_mode:
+                file_args = self.module.load_file_common_arguments(self.params, path=path)
+                self.result["changed"] = self.module.set_fs_attributes_if_different(file_args, self.result["changed"])
+
+    def go_live(self, plan):
+        """The reload option: reload and prove (live.py); returns what is left to finish."""
+        # Imported here: a run without reload does not load the reload engine.
+        from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.live import Live
+
+        self.scratch.cleanup()
+        live = Live(self.module, self.result, plan.jobs, plan.dropped_jobs() if self.result["files"] else [])
+        live.prove()
+        return live
+
     def run(self):
         params = self.params
         state = params["state"]
+        live = None
         try:
             self.promtool = promtool_argv(self.module)
             style = self.resolve_style()
             with (_NoLock() if self.module.check_mode else FileLock(lock_path(os.path.realpath(params["path"])))):
                 self.placement = placement = Placement(params["path"], params["name"], params["dropin_dir"],
                                                        self.loader)
-                companions = [c for c in plan_companions(params["files"], state,
-                                                         (placement.real_path, placement.dropin_real)) if c.changed]
+                with about("files"):
+                    companions = [c for c in plan_companions(params["files"], state,
+                                                             (placement.real_path, placement.dropin_real)) if c.changed]
                 plan = placement.plan(state, style, params["content"])
                 if state == "present":
                     self.result["jobs"] = plan.jobs
@@ -333,18 +361,19 @@ class Run(object):
                     for companion in companions:
                         self.companion(companion)
                 self.applied = []
+                if state == "present":
+                    self.set_attributes(style)
+                if params["reload"] is not None:
+                    # Under the lock: a failure puts back the files from before this run, which
+                    # no other run may have built on in the meantime.
+                    live = self.go_live(plan)
         except ScrapeConfigError as exc:
-            self.fail(to_native(exc))
+            self.fail(to_native(exc), **({"option": exc.option} if exc.option else {}))
         except (IOError, OSError) as exc:
             self.fail("%s: %s" % (getattr(exc, "filename", None) or params["path"], to_native(exc)))
         self.scratch.cleanup()
-        if state == "present":
-            targets = [placement.real_path] + ([placement.dropin_real] if style == "file" else [])
-            for path in targets:
-                if os.path.exists(path) or not self.module.check_mode:
-                    file_args = self.module.load_file_common_arguments(params, path=path)
-                    self.result["changed"] = self.module.set_fs_attributes_if_different(file_args,
-                                                                                        self.result["changed"])
+        if live is not None:
+            live.finish()
         if self.module._diff and self.diffs:
             self.result["diff"] = self.diffs
         self.module.exit_json(**self.result)

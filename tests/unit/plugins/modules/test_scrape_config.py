@@ -10,9 +10,13 @@ Issue 12: item 1 (never a silent success), 2 (file shapes), 3 (symlinks, unsafe_
     pytest -q tests/unit/plugins/modules/test_scrape_config.py
 """
 import errno
+import fcntl
 import json
 import os
+import signal
+import socket
 import stat
+import sys
 
 import pytest
 import trustme
@@ -20,8 +24,15 @@ import yaml
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import files as sc_files
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config import document, proof
+from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.aiven_tools.prometheus.plugins.modules import scrape_config
-from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import fail_module, run_module
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.module_utils.prometheus_stub import (
+    Clock, PrometheusStub,
+)
+from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import (
+    AnsibleFailJson, fail_module, run_module,
+)
 from sandbox.prometheus import missing_reason, versions
 
 JOBS = "- job_name: aiven-pg\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
@@ -493,3 +504,351 @@ def test_absent_files_in_a_missing_directory_are_already_gone(tmp_path):
     config.write_text("scrape_configs:\n  " + NODE)
     result = place(config, style="block", state="absent", files=[{"path": str(tmp_path / "gone" / "pw")}])
     assert result["changed"] is False and result["files"] == []
+
+
+# -- reload: place, reload, prove, or put everything back (one task) -----------------------------
+#
+# Against the stub of Prometheus's HTTP API (tests/unit/plugins/module_utils/prometheus_stub.py):
+# a reload the stub accepts "loads" the files this test placed (its scrape pools become the job
+# names in them), so what the module proves is what the files say. Waits run on an injected
+# clock: no test sleeps. These runs validate with a fake promtool (the promtool branches are
+# tested above), which keeps them fast and independent of the Prometheus builds present.
+
+RELOAD_500 = ("failed to reload config: couldn't load configuration (--config.file=\"prometheus.yml\"): "
+              "parsing YAML file prometheus.yml: scrape timeout greater than scrape interval for scrape config "
+              "with job name \"aiven-pg\"")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _reload
+    fake = Clock()
+    monkeypatch.setattr(_reload.Reloader, "clock", staticmethod(fake))
+    monkeypatch.setattr(_reload.Reloader, "sleep", staticmethod(fake.sleep))
+    return fake
+
+
+@pytest.fixture
+def fake_promtool(tmp_path):
+    """A promtool that reports 2.42 (so style auto is block) and accepts every configuration
+    except the probe's (the first job twice), as the real one does."""
+    tool = tmp_path / "bin" / "promtool"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\n"
+                    "if [ \"$1\" = --version ]; then echo 'promtool, version 2.42.0+ds'; exit 0; fi\n"
+                    "n=$(grep -c 'job_name: aiven-pg$' \"$3\")\n"
+                    "if [ \"$n\" -gt 1 ]; then echo 'FAILED: parsing YAML file: found multiple scrape configs with "
+                    "job name \"aiven-pg\"'; exit 1; fi\n")
+    os.chmod(str(tool), 0o755)
+    return str(tool)
+
+
+def jobs_in(config):
+    """The job names Prometheus would load from `config` (main file and its drop-ins)."""
+    data = yaml.safe_load(config.read_text()) or {}
+    names = [job["job_name"] for job in data.get("scrape_configs") or []]
+    for pattern in data.get("scrape_config_files") or []:
+        for path in sorted(config.parent.glob(pattern)):
+            names += [job["job_name"] for job in (yaml.safe_load(path.read_text()) or {}).get("scrape_configs") or []]
+    return names
+
+
+@pytest.fixture
+def prom(tmp_path):
+    """The stub; a reload it accepts loads tmp_path/prometheus.yml's jobs as its scrape pools."""
+    config = tmp_path / "prometheus.yml"
+    with PrometheusStub(pools=["node"], config_file=str(config)) as stub:
+        stub.loads = lambda: stub.loaded(jobs_in(config))
+        stub.on_reload = lambda s: s.loads()
+        yield stub
+
+
+@pytest.fixture
+def host(tmp_path):
+    """prometheus.yml with one job of its own, a CA file the run replaces; `before` their bytes."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text("scrape_configs:\n  " + NODE)
+    (tmp_path / "ca.pem").write_text("old CA\n")
+    os.chmod(str(tmp_path / "ca.pem"), 0o640)
+    return config
+
+
+def live(config, prom, promtool, check_mode=False, reload=None, **options):
+    """scrape_config with reload pointed at the stub; the job, a CA file (updated) and a
+    password file (created)."""
+    args = {"path": str(config), "name": "acme", "content": JOBS, "validate": promtool,
+            "files": [{"path": str(config.parent / "ca.pem"), "content": "new CA\n", "mode": "0644"},
+                      {"path": str(config.parent / "pw"), "content": SECRET, "mode": "0600"}],
+            "reload": dict({"web_url": prom.url}, **(reload or {}))}
+    args.update(options)
+    return run_module(scrape_config.main, args, check_mode=check_mode)
+
+
+def live_failure(config, prom, promtool, reload=None, **options):
+    try:
+        result = live(config, prom, promtool, reload=reload, **options)
+    except AnsibleFailJson as failed:
+        return failed.result
+    raise AssertionError("the module succeeded, expected it to fail: %r" % (result,))
+
+
+def backups(directory):
+    return sorted(name for name in os.listdir(str(directory)) if name.endswith("~"))
+
+
+def test_reload_after_a_change_proves_the_jobs_and_keeps_no_backup(host, prom, fake_promtool, clock):
+    result = live(host, prom, fake_promtool)
+    assert result["changed"] is True and prom.reloads == 1
+    assert jobs_in(host) == ["node", "aiven-pg"] and (host.parent / "pw").read_text() == SECRET
+    reload = result["reload"]
+    assert (reload["changed"], reload["method"], reload["reload_successful"]) == (True, "http", True)
+    assert reload["method_reason"].startswith("auto: the lifecycle API is enabled")
+    assert reload["live_jobs"] == ["aiven-pg", "node"] and reload["missing_jobs"] == []
+    # Backups were made for the rollback (the configuration and the CA file it replaced) and
+    # removed after the proof; the result names none.
+    assert sorted(os.path.basename(b).split(".")[0] for b in reload["backups_removed"]) == ["ca", "prometheus"]
+    assert backups(host.parent) == []
+    assert all("backup" not in entry for entry in result["files"]) and "backup_file" not in result
+    assert SECRET not in json.dumps(result)
+
+
+def test_nothing_changed_no_reload_the_same_proof(host, prom, fake_promtool, clock):
+    live(host, prom, fake_promtool)
+    url = "https://127.0.0.2:9273/metrics"
+    prom.targets = [prom.target("aiven-pg", url)]
+    requests = len(prom.requests)
+    result = live(host, prom, fake_promtool, reload={"targets_up": True})
+    assert result["changed"] is False and result["files"] == [] and prom.reloads == 1
+    reload = result["reload"]
+    assert (reload["changed"], reload["method"]) == (False, "none") and "reload_successful" not in reload
+    assert reload["missing_jobs"] == [] and reload["targets"]["aiven-pg"][0]["health"] == "up"
+    assert ("GET", "/api/v1/scrape_pools") in prom.requests[requests:]
+    assert not any(method == "POST" for method, _path in prom.requests[requests:])
+
+
+def test_prometheus_rejects_the_reload_every_changed_file_is_put_back(host, prom, fake_promtool, clock):
+    before = snapshot(host.parent)
+    prom.on_reload = lambda stub: (500, RELOAD_500) if stub.reloads == 1 else stub.loads()
+    failure = live_failure(host, prom, fake_promtool)
+    assert failure["msg"] == (
+        "Prometheus rejected the new configuration: %s -- the previous configuration was restored and reloaded "
+        "(%s, %s, %s)." % (RELOAD_500, host, host.parent / "pw", host.parent / "ca.pem"))
+    assert snapshot(host.parent) == before, "every file back, byte for byte and mode, no backup left"
+    reload = failure["reload"]
+    assert prom.reloads == 2 and reload["restore_reload_successful"] is True
+    assert [(r["path"], r["action"]) for r in reload["restored"]] == [
+        (str(host), "restored"), (str(host.parent / "pw"), "removed"), (str(host.parent / "ca.pem"), "restored")]
+    assert prom.pools == ["node"] and "option" not in failure
+
+
+def test_a_job_missing_after_a_successful_reload_puts_the_files_back(host, prom, fake_promtool, clock):
+    before = snapshot(host.parent)
+
+    def drops_the_job(stub):  # an unreadable ca_file: "successful", the pool is not created
+        if stub.reloads == 1:
+            stub.loaded(["node"])
+            stub.pools_failed += 1
+        else:
+            stub.loads()
+    prom.on_reload = drops_the_job
+    failure = live_failure(host, prom, fake_promtool, reload={"jobs_timeout": 2})
+    assert failure["msg"] == (
+        "Prometheus reloaded, but these jobs are not active after 2s: aiven-pg. prometheus_target_scrape_pools_"
+        "failed_total went from 0 to 1: Prometheus could not create their scrape pools (typically a tls_config.ca_"
+        "file it cannot read; its log names the file). -- the previous configuration was restored and reloaded "
+        "(%s, %s, %s)." % (host, host.parent / "pw", host.parent / "ca.pem"))
+    assert snapshot(host.parent) == before
+    assert failure["reload"]["reload_successful"] is True and failure["reload"]["missing_jobs"] == ["aiven-pg"]
+    assert sum(clock.sleeps) >= 2
+
+
+def test_targets_that_stay_down_keep_the_jobs(host, prom, fake_promtool, clock):
+    prom.targets = [prom.target("aiven-pg", "https://127.0.0.2:9273/metrics", "down", "connection refused")]
+    failure = live_failure(host, prom, fake_promtool, reload={"targets_up": True, "targets_timeout": 3})
+    assert failure["msg"] == (
+        "Not every target is up after 3s (Aiven needs about a minute after an integration is enabled):\n"
+        "  aiven-pg https://127.0.0.2:9273/metrics down: connection refused\n"
+        "The jobs stay in place (Prometheus loaded them) and are scraped as soon as the targets answer; fix the "
+        "cause shown above and run again.")
+    assert jobs_in(host) == ["node", "aiven-pg"] and (host.parent / "ca.pem").read_text() == "new CA\n"
+    assert backups(host.parent) == [] and "restored" not in failure["reload"]
+    assert all("backup" not in entry for entry in failure["files"])
+
+
+def test_targets_down_put_the_files_back_when_asked(host, prom, fake_promtool, clock):
+    before = snapshot(host.parent)
+    failure = live_failure(host, prom, fake_promtool,
+                           reload={"targets_up": True, "targets_timeout": 1, "restore_on_down": True})
+    assert failure["msg"].startswith("Not every target is up after 1s")
+    assert failure["msg"].endswith("  aiven-pg: no targets discovered -- the previous configuration was restored "
+                                   "and reloaded (%s, %s, %s)." % (host, host.parent / "pw", host.parent / "ca.pem"))
+    assert snapshot(host.parent) == before and prom.reloads == 2
+
+
+def test_the_lock_is_held_until_the_jobs_are_proven_not_while_targets_are_awaited(host, prom, fake_promtool, clock):
+    """A concurrent run must not build on files a rollback may still put back; waiting a minute
+    for targets (which never puts files back) must not block it."""
+    lock = sc_files.lock_path(str(host))
+    held = {}
+
+    def try_lock(what):
+        fd = os.open(lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held[what] = False
+        except OSError:
+            held[what] = True
+        finally:
+            os.close(fd)
+
+    def on_reload(stub):
+        try_lock("reload")
+        stub.loads()
+
+    def on_read(stub, path):
+        if path.startswith("/api/v1/targets"):
+            try_lock("targets")
+            stub.targets = [stub.target("aiven-pg", "https://127.0.0.2:9273/metrics")]
+    prom.on_reload, prom.on_read = on_reload, on_read
+    live(host, prom, fake_promtool, reload={"targets_up": True})
+    assert held == {"reload": True, "targets": False}
+
+
+def test_check_mode_reads_prometheus_and_says_what_it_would_do(host, prom, fake_promtool, clock):
+    before = snapshot(host.parent)
+    result = live(host, prom, fake_promtool, check_mode=True)
+    assert result["changed"] is True and snapshot(host.parent) == before
+    assert prom.reloads == 0 and not any(method == "POST" for method, _path in prom.requests)
+    reload = result["reload"]
+    assert (reload["changed"], reload["method"]) == (True, "http") and "live_jobs" not in reload
+    live(host, prom, fake_promtool)
+    result = live(host, prom, fake_promtool, check_mode=True)
+    assert (result["changed"], result["reload"]["changed"], result["reload"]["method"]) == (False, False, "none")
+
+
+def test_method_none_with_a_change_neither_reloads_nor_asks(host, prom, fake_promtool, clock):
+    result = live(host, prom, fake_promtool, reload={"method": "none"})
+    assert result["changed"] is True and prom.requests == []
+    assert result["reload"]["method"] == "none" and result["reload"]["changed"] is False
+    assert result["reload"]["method_reason"].startswith("method none was given: Prometheus loads the changed files")
+    assert backups(host.parent) == []
+
+
+def test_backup_true_keeps_the_backups(host, prom, fake_promtool, clock):
+    result = live(host, prom, fake_promtool, backup=True)
+    assert result["reload"]["backups_removed"] == []
+    assert sorted(os.path.basename(e["backup"]) for e in result["files"] if "backup" in e) == backups(host.parent)
+    assert len(backups(host.parent)) == 2 and os.path.exists(result["backup_file"])
+
+
+def test_dropped_and_removed_jobs_must_be_gone(host, prom, fake_promtool, clock):
+    two = JOBS + "- job_name: aiven-kafka\n  static_configs:\n    - targets: ['127.0.0.3:9273']\n"
+    live(host, prom, fake_promtool, content=two)
+    assert prom.pools == ["node", "aiven-pg", "aiven-kafka"]
+    result = live(host, prom, fake_promtool)
+    assert result["reload"]["stale_jobs"] == [] and prom.pools == ["node", "aiven-pg"]
+    prom.on_reload = lambda stub: stub.loaded(stub.pools) if stub.reloads == 3 else stub.loads()  # keeps aiven-pg
+    before = snapshot(host.parent)
+    failure = live_failure(host, prom, fake_promtool, state="absent", reload={"jobs_timeout": 1},
+                           files=[{"path": str(host.parent / "pw")}])
+    assert failure["msg"].startswith("Prometheus reloaded, but these removed jobs are still active after 1s: "
+                                     "aiven-pg. Its log has the reason. -- the previous configuration was restored")
+    assert snapshot(host.parent) == before
+    result = live(host, prom, fake_promtool, state="absent", files=[{"path": str(host.parent / "pw")}])
+    assert result["reload"]["stale_jobs"] == [] and jobs_in(host) == ["node"] and prom.pools == ["node"]
+    assert not (host.parent / "pw").exists()
+
+
+def test_absent_with_nothing_to_remove_leaves_prometheus_alone(host, prom, fake_promtool, clock):
+    result = live(host, prom, fake_promtool, state="absent", files=[])
+    assert result["changed"] is False and prom.requests == []
+    assert result["reload"]["method_reason"] == "method none was given, and nothing to prove: Prometheus is not asked"
+
+
+@pytest.fixture
+def systemctl(monkeypatch):
+    """systemctl that knows no unit prometheus-typo; every other command runs for real."""
+    real_run, real_which = AnsibleModule.run_command, AnsibleModule.get_bin_path
+
+    def run_command(self, argv, **kwargs):
+        if argv[0] == "/usr/bin/systemctl":
+            return 5, "", "Failed to reload prometheus-typo.service: Unit prometheus-typo.service not found.\n"
+        return real_run(self, argv, **kwargs)
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    monkeypatch.setattr(AnsibleModule, "get_bin_path", lambda self, name, *args, **kwargs: (
+        "/usr/bin/systemctl" if name == "systemctl" else real_which(self, name, *args, **kwargs)))
+
+
+@pytest.mark.parametrize("reload, message, option", [
+    ({"web_url": "http://127.0.0.1:{closed}"},
+     "Prometheus does not answer at http://127.0.0.1:{closed} (Connection refused). Start it or fix reload.web_url "
+     "-- nothing was reloaded; the previous files were restored (", "reload.web_url"),
+    ({"method": "signal", "pidfile": "{dir}/missing.pid"},
+     "cannot read pidfile {dir}/missing.pid (No such file or directory); set reload.pidfile to the file holding "
+     "Prometheus's PID, or set reload.pid -- nothing was reloaded", "reload.pidfile"),
+    ({"method": "signal", "pid": 1, "pidfile": "{dir}/p.pid"}, "parameters are mutually exclusive: pid|pidfile", None),
+    ({"method": "systemd", "unit": "prometheus-typo"},
+     "systemctl reload prometheus-typo failed (rc=5): Failed to reload prometheus-typo.service: Unit "
+     "prometheus-typo.service not found.; set reload.unit to Prometheus's systemd unit, or another reload.method "
+     "-- the previous files were restored", "reload.unit"),
+])
+def test_failures_name_the_option_to_fix(host, prom, fake_promtool, clock, systemctl, reload, message, option):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    values = {"dir": host.parent, "closed": closed}
+    before = snapshot(host.parent)
+    reload = dict((key, value.format(**values) if isinstance(value, str) else value) for key, value in reload.items())
+    failure = live_failure(host, prom, fake_promtool, reload=reload)
+    assert message.format(**values) in failure["msg"], failure["msg"]
+    assert failure.get("option") == option
+    assert snapshot(host.parent) == before
+
+
+def test_signal_goes_to_the_one_prometheus_running_path(host, prom, fake_promtool, clock, monkeypatch):
+    """method signal without pid or pidfile: SIGHUP to the process whose --config.file is path."""
+    from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _reload
+    asked, sent = [], []
+    monkeypatch.setattr(_reload, "find_pids", lambda config_file: asked.append(config_file) or [4242])
+    monkeypatch.setattr(os, "kill", lambda pid, sig: (sent.append((pid, sig)), prom.loads()))
+    result = live(host, prom, fake_promtool, reload={"method": "signal"})
+    assert asked == [str(host)] and sent == [(4242, signal.SIGHUP)]
+    assert result["reload"]["pid"] == 4242 and result["reload"]["live_jobs"] == ["aiven-pg", "node"]
+    monkeypatch.setattr(_reload, "find_pids", lambda config_file: [])
+    failure = live_failure(host, prom, fake_promtool, content=JOBS.replace("9273", "9274"),
+                           reload={"method": "signal"})
+    assert failure["msg"].startswith(
+        "method signal needs exactly one Prometheus process, found 0 (none) with --config.file=%s; set reload.pid or "
+        "reload.pidfile, or path to the --config.file Prometheus runs with -- nothing was reloaded" % host)
+    assert failure["option"] == "reload.pid"
+
+
+@pytest.mark.parametrize("options, message, option", [
+    ({"path": "{dir}/missing.yml"}, "{dir}/missing.yml does not exist or cannot be read", "path"),
+    ({"validate": "{dir}/no-promtool"}, "promtool {dir}/no-promtool does not exist or is not executable", "validate"),
+    ({"style": "file", "dropin_dir": "{dir}/gone/d"}, "cannot create drop-in directory {dir}/gone/d", "dropin_dir"),
+    ({"files": [{"path": "relative.pem", "content": "x"}]}, "files[0].path must be an absolute path", "files"),
+    ({"content": "- job_name: a\n\tbad: 1\n"}, "content line 2 is indented with a tab", "content"),
+    ({"name": "a/b"}, "name 'a/b' is not usable as an owner id", "name"),
+])
+def test_own_option_errors_name_the_option(host, prom, fake_promtool, tmp_path, options, message, option):
+    fixed = dict(options)
+    for key, value in options.items():
+        if isinstance(value, str):
+            fixed[key] = value.format(dir=tmp_path)
+    if fixed.get("style") == "file":
+        (tmp_path / "bin" / "promtool").write_text("#!/bin/sh\necho 'promtool, version 2.53.3'\n")
+    failure = live_failure(host, prom, fake_promtool, **fixed)
+    assert failure["msg"].startswith(message.format(dir=tmp_path)), failure["msg"]
+    assert failure["option"] == option and prom.requests == []
+
+
+def test_without_reload_the_engine_is_not_loaded(host, monkeypatch):
+    """The idempotent path stays cheap: no reload option, no reload engine (nor HTTP client)."""
+    engine = ("ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload",
+              "ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.live")
+    for name in engine:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    result = place(host, style="block", validate=False)
+    assert result["changed"] is True and "reload" not in result
+    assert not [name for name in engine if name in sys.modules]

@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the aiven_tools.prometheus collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""scrape_config's ``reload`` option: make what a run placed live, or put it all back.
+
+PRIVATE to the collection: it can change at any time. The runner imports this only when
+``reload`` is set, so a run without it does not load the reload engine (_reload.py).
+
+The engine gets prometheus_reload's options, filled from the run: ``config_file`` is ``path``,
+``jobs`` are the jobs of ``content``, ``absent_jobs`` those the run dropped, ``restore`` is the
+``files`` list of the run (every file it changed, with the backups the runner made for this),
+and the method is ``none`` when nothing changed (nothing to load, the same proof).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import PrometheusAPI
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload import (
+    OPTIONS, Failure, Reloader, option_named,
+)
+
+# How the engine's messages name the options, so they name what the user of this module sets.
+NAMES = dict((option, "reload." + option) for option in OPTIONS)
+NAMES.update(config_file="path", promtool="validate")
+
+
+class Live(object):
+    """One run's reload. `result` is the runner's (its ``files`` are what a failure puts back);
+    `jobs` must be live afterwards and `dropped` gone."""
+
+    def __init__(self, module, result, jobs, dropped):
+        params = module.params
+        options = params["reload"]
+        self.module = module
+        self.result = result
+        changed = bool(result["files"])
+        # Files changed but the user reloads Prometheus: it still runs the old files, so
+        # there is nothing to prove now (the role skipped its reload task in this case).
+        self.unloaded = changed and options["method"] == "none"
+        engine = dict(options, config_file=params["path"], jobs=jobs, absent_jobs=dropped,
+                      method=options["method"] if changed else "none", restore=result["files"],
+                      keep_backups=params["backup"], preflight=False, promtool=None, paths=[])
+        self.reloader = Reloader(module, PrometheusAPI.from_params(options), params=engine, names=NAMES)
+        self.waiting = False  # the targets are still to be awaited
+
+    def prove(self):
+        """Reload when files changed and prove the jobs; with restore_on_down also the targets
+        (a target down then puts the files back). Called under the configuration lock, so a
+        rollback puts back files no other run has built on."""
+        if self.unloaded:
+            self.reloader.result.update(method="none", method_reason=(
+                "method none was given: Prometheus loads the changed files at its next reload, so they are not "
+                "proven now"))
+            return
+        try:
+            self.waiting = self.reloader.go_live()
+            if self.waiting and self.reloader.params["restore_on_down"]:
+                self.waiting = False
+                self.reloader.await_targets()
+        except Failure as failure:
+            self.fail(failure)
+
+    def finish(self):
+        """After the lock: wait for the targets (down targets keep the files), drop the backups
+        unless asked to keep them, and add the result."""
+        try:
+            if self.waiting:
+                self.reloader.await_targets()
+        except Failure as failure:
+            self.fail(failure)
+        self.reloader.settle()
+        self.report()
+
+    def fail(self, failure):
+        msg = self.reloader.settle(failure)
+        self.report()
+        option = option_named(failure.msg, NAMES)
+        extra = {"option": option} if option else {}
+        extra.update(self.result)
+        self.module.fail_json(msg=msg, **extra)
+
+    def report(self):
+        """`reload` in the result; backups the engine removed are no longer named in `files`."""
+        removed = set(self.reloader.result["backups_removed"])
+        for entry in self.result["files"]:
+            if entry.get("backup") in removed:
+                del entry["backup"]
+        if self.result.get("backup_file") in removed:
+            del self.result["backup_file"]
+        self.result["reload"] = self.reloader.result
