@@ -51,21 +51,13 @@ options:
       - Prometheus's main configuration file, as given to its C(--config.file).
     type: path
     default: /etc/prometheus/prometheus.yml
-  web_url:
-    description:
-      - Prometheus's web address as seen from the Prometheus host, without C(/api/v1).
-    type: str
-    default: http://127.0.0.1:9090
   timeout:
     description:
-      - Seconds to wait for Prometheus's answer.
+      - Seconds to wait for each answer of Prometheus's HTTP API.
     type: int
     default: 10
-  validate_certs:
-    description:
-      - Verify Prometheus's certificate when O(web_url) is C(https).
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - aiven_tools.prometheus.prometheus
 seealso:
   - module: aiven_tools.prometheus.scrape_config
   - plugin: aiven_tools.prometheus.scrape_audit
@@ -193,7 +185,9 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils._audit impo
     pem_certificates,
     redact,
 )
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import PrometheusAPI, PrometheusError
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
+    PrometheusAPI, PrometheusError, prometheus_argument_spec,
+)
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
     FILES_KEY,
     ScrapeConfigError,
@@ -248,18 +242,15 @@ def ca_file(path):
 
 
 def active_targets(module):
-    api = PrometheusAPI(module.params["web_url"], timeout=module.params["timeout"],
-                        validate_certs=module.params["validate_certs"])
+    api = PrometheusAPI.from_params(module.params, timeout=module.params["timeout"])
     return [dict((key, target.get(key)) for key in TARGET_KEYS) for target in api.active_targets()]
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
+        argument_spec=prometheus_argument_spec(
             path=dict(type="path", default="/etc/prometheus/prometheus.yml"),
-            web_url=dict(type="str", default="http://127.0.0.1:9090"),
             timeout=dict(type="int", default=10),
-            validate_certs=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )

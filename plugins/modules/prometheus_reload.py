@@ -35,11 +35,6 @@ description:
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 options:
-  web_url:
-    description:
-      - Prometheus's web address as seen from the Prometheus host, without C(/api/v1).
-    type: str
-    default: http://127.0.0.1:9090
   method:
     description:
       - How to make Prometheus load its configuration files.
@@ -182,11 +177,8 @@ options:
     type: list
     elements: path
     default: []
-  validate_certs:
-    description:
-      - Verify the TLS certificate when O(web_url) is C(https://).
-    type: bool
-    default: true
+extends_documentation_fragment:
+  - aiven_tools.prometheus.prometheus
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -208,6 +200,8 @@ notes:
     up by a reload.
 seealso:
   - module: aiven_tools.prometheus.scrape_config
+    description: Its O(aiven_tools.prometheus.scrape_config#module:reload) option runs this module's engine in the task that
+      places the files, and puts them back itself.
   - name: Prometheus management API
     description: C(POST /-/reload) and C(--web.enable-lifecycle).
     link: https://prometheus.io/docs/prometheus/latest/management_api/

@@ -75,7 +75,10 @@ description:
     their mode and owner; with O(unsafe_writes) a file that cannot be replaced by rename (a
     single-file bind mount into a container) is written in place instead.
   - Pure standard library on the Prometheus host (PyYAML only when present).
-  - This module does not reload Prometheus. Notify a handler when it reports a change.
+  - With O(reload) the same task reloads Prometheus, proves the jobs are live and waits for their
+    targets, or puts every file it changed back (see the option). Without it, the module does not
+    talk to Prometheus; reload it (a handler notified on a change) or use
+    M(aiven_tools.prometheus.prometheus_reload).
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 options:
@@ -177,10 +180,13 @@ options:
       - Keep a timestamped copy of every file before it is replaced or removed (configuration,
         drop-in and O(files)). Needed to restore the previous state from RV(files) (for example
         after a failed reload).
+      - With O(reload) the copies are made in any case (a failure puts the files back from them);
+        this option says whether they stay after the run.
     type: bool
     default: false
 extends_documentation_fragment:
   - ansible.builtin.files
+  - aiven_tools.prometheus.prometheus.reload
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -206,6 +212,8 @@ notes:
   - The job order relative to other owners' jobs is not part of the proof (Prometheus does not
     depend on it); C(null), C([]) and a missing key count as "no jobs".
 seealso:
+  - module: aiven_tools.prometheus.prometheus_reload
+    description: The same reload, proof and rollback as a task of its own, and a preflight of the Prometheus host.
   - name: Prometheus configuration
     description: C(scrape_config) and C(scrape_config_files).
     link: https://prometheus.io/docs/prometheus/latest/configuration/configuration/
@@ -257,7 +265,27 @@ EXAMPLES = r"""
         group: prometheus
   register: placed
 
-- name: Put back what the module changed (e.g. when the reload failed)
+- name: >-
+    Place the jobs and their files, reload Prometheus, prove the jobs are live and wait for their
+    targets; a failure puts every file back and reloads Prometheus onto them
+  aiven_tools.prometheus.scrape_config:
+    path: /etc/prometheus/prometheus.yml
+    name: aiven-myproject
+    content: "{{ lookup('ansible.builtin.template', 'aiven_jobs.yml.j2') }}"
+    files:
+      - path: /etc/prometheus/aiven-myproject-ca.pem
+        content: "{{ project_ca_pem }}"
+      - path: /etc/prometheus/aiven-myproject.password
+        content: "{{ scrape_password }}"
+        mode: "0640"
+        group: prometheus
+    reload:
+      web_url: http://127.0.0.1:9090
+      resolve: [pg-myproject.aivencloud.com]
+      targets_up: true
+  register: live
+
+- name: Put back what the module changed (without the reload option, e.g. when a later reload failed)
   block:
     - name: Restore replaced or removed files
       ansible.builtin.copy:
@@ -274,7 +302,7 @@ EXAMPLES = r"""
         state: absent
       loop: "{{ placed.files | selectattr('action', 'eq', 'created') }}"
 
-- name: Remove the owner's jobs (block, include line and drop-in file) and its files
+- name: Remove the owner's jobs (block, include line and drop-in file) and its files; prove Prometheus dropped them
   aiven_tools.prometheus.scrape_config:
     path: /etc/prometheus/prometheus.yml
     name: aiven-myproject
@@ -282,6 +310,7 @@ EXAMPLES = r"""
     files:
       - path: /etc/prometheus/aiven-myproject-ca.pem
       - path: /etc/prometheus/aiven-myproject.password
+    reload: {}
 """
 
 RETURN = r"""
@@ -322,7 +351,8 @@ yaml_reader:
   sample: builtin
 backup_file:
   description: Backup of the main configuration file.
-  returned: when O(backup=true) and the main file changed (not in check mode)
+  returned: when O(backup=true) and the main file changed (not in check mode); with O(reload), also when
+    putting the files back failed (the backup is still needed then)
   type: str
   sample: /etc/prometheus/prometheus.yml.2133.2026-01-01@10:00:00~
 files:
@@ -349,7 +379,8 @@ files:
     backup:
       description: Copy of the file as it was before.
       type: str
-      returned: when O(backup=true), the file existed and not in check mode
+      returned: when O(backup=true), the file existed and not in check mode; with O(reload), also when
+        putting the files back failed (the copy is still needed then)
     mode:
       description: Mode of the file before the change (octal string).
       type: str
@@ -368,6 +399,121 @@ diff:
   returned: when diff mode is on and something changed
   type: list
   elements: dict
+reload:
+  description:
+    - What O(reload) did, as M(aiven_tools.prometheus.prometheus_reload) returns it (the same keys).
+  returned: when O(reload) is set
+  type: dict
+  contains:
+    changed:
+      description: Whether a reload was sent (in check mode, would be).
+      type: bool
+    web_url:
+      description: The Prometheus address used.
+      type: str
+      sample: http://127.0.0.1:9090
+    version:
+      description: Prometheus's version (C(/api/v1/status/buildinfo)).
+      type: str
+      returned: when Prometheus was asked
+      sample: 2.53.3
+    lifecycle:
+      description: Whether Prometheus runs with C(--web.enable-lifecycle).
+      type: bool
+      returned: when Prometheus was asked
+    method:
+      description: The method used; V(auto) resolved, V(none) when nothing changed.
+      type: str
+      sample: http
+    method_reason:
+      description: Why that method.
+      type: str
+      sample: "auto: the lifecycle API is enabled (--web.enable-lifecycle), so POST /-/reload"
+    pid:
+      description: The process that got SIGHUP.
+      type: int
+      returned: when the method is V(signal)
+    reload_timestamp_before:
+      description: C(prometheus_config_last_reload_success_timestamp_seconds) before the reload (Unix seconds).
+      type: float
+      returned: when Prometheus was read
+    reload_timestamp_after:
+      description: The same after the reload.
+      type: float
+      returned: when a reload was sent and Prometheus answered
+    reload_successful:
+      description: Whether Prometheus reported the reload as successful (timestamp moved, flag 1).
+      type: bool
+      returned: when a reload was sent
+    restore_reload_successful:
+      description: Whether Prometheus reported the reload of the restored files as successful.
+      type: bool
+      returned: when the files were put back after a reload
+    restore_reload_timestamp_after:
+      description: C(prometheus_config_last_reload_success_timestamp_seconds) after that reload.
+      type: float
+      returned: when the files were put back after a reload
+    scrape_pools_failed_before:
+      description: C(prometheus_target_scrape_pools_failed_total) before the reload.
+      type: float
+      returned: when Prometheus was read
+    scrape_pools_failed_after:
+      description: C(prometheus_target_scrape_pools_failed_total) when the wait for the jobs ended.
+      type: float
+      returned: when jobs were awaited
+    live_jobs:
+      description: Every scrape pool Prometheus runs, when the wait for the jobs ended.
+      type: list
+      elements: str
+      returned: when jobs were awaited
+    missing_jobs:
+      description: Jobs of O(content) that are not live.
+      type: list
+      elements: str
+      returned: when jobs were awaited
+    stale_jobs:
+      description: Jobs this run removed that are still live.
+      type: list
+      elements: str
+      returned: when jobs were awaited
+    targets:
+      description: The targets of each job, when the wait for them ended.
+      type: dict
+      returned: when O(reload.targets_up=true)
+      sample:
+        aiven-acme-prod-pg:
+          - scrape_url: https://10.0.0.5:9273/metrics
+            health: up
+            last_error: ""
+            labels: {job: aiven-acme-prod-pg, instance: "10.0.0.5:9273"}
+    resolved:
+      description: The addresses each name of O(reload.resolve) resolved to on this host.
+      type: dict
+      returned: when O(reload.resolve) is set
+      sample: {pg-acme-prod.aivencloud.com: [203.0.113.10, 203.0.113.11]}
+    restored:
+      description:
+        - The files put back after a failure, in the order restored. C(action) is V(restored)
+          (copied back from C(backup)) or V(removed) (the run had created it).
+      type: list
+      elements: dict
+      returned: when files were put back
+      sample: [{path: /etc/prometheus/prometheus.yml, action: restored,
+                backup: "/etc/prometheus/prometheus.yml.2133.2026-01-01@10:00:00~"}]
+    backups_removed:
+      description: Backups removed after the run (all of them unless O(backup=true)).
+      type: list
+      elements: str
+option:
+  description:
+    - On failure, the option the message asks to fix when it names exactly one, so a caller (a
+      role) can name its own setting for it. V(path), V(name), V(content), V(files), V(style),
+      V(validate) or V(dropin_dir) for this module's checks; V(reload.web_url), V(reload.unit),
+      V(reload.pid), V(reload.pidfile) or V(path) for the reload (V(path) when the process to
+      signal is looked up by the configuration file).
+  returned: on a failure that names one option
+  type: str
+  sample: reload.web_url
 """
 
 from ansible.module_utils.basic import AnsibleModule
