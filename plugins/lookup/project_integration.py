@@ -14,8 +14,9 @@ version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:
-  - Returns what M(aiven_tools.prometheus.project_integration) with O(aiven_tools.prometheus.project_integration#module:state=present)
-    returns in check mode for the same options, by running the module's own code in the
+  - Returns what M(aiven_tools.prometheus.project_integration) with
+    O(aiven_tools.prometheus.project_integration#module:state=present) returns in check mode for
+    the same options, by running the module's own code in the
     controller's Python. It holds the endpoint (with its password on request), the project CA, each
     selected service with its targets, the services that are not running, the diff, and
     C(changed), whether the module would change anything.
@@ -153,7 +154,9 @@ _raw:
   elements: dict
   contains:
     changed:
-      description: Whether the module would change something (create or update the endpoint, turn on an access flag, create an integration).
+      description:
+        - Whether the module would change something (create or update the endpoint, turn on an
+          access flag, create an integration).
       type: bool
       returned: success
     endpoint:
@@ -185,7 +188,9 @@ _raw:
       sample: [{service: pg-night, state: POWEROFF,
                 reason: "powered off: nothing was changed for it (no nodes to scrape); re-run after it is powered on"}]
     diff:
-      description: C(before) and C(after), each with C(endpoint) (no password) and C(services) (per service its integration and access flags).
+      description:
+        - C(before) and C(after), each with C(endpoint) (no password) and C(services) (per
+          service, its integration and access flags).
       type: dict
       returned: success
     failed:
@@ -196,7 +201,9 @@ _raw:
       description: The failure, one line, as the module would report it; never the token or the password.
       type: str
       returned: failure
-      sample: "Aiven API GET /project/acme-prod/integration_endpoint returned HTTP 403: Authentication failed (check api_token / AIVEN_TOKEN and that the token's user may access this project)"
+      sample: >-
+        Aiven API GET /project/acme-prod/integration_endpoint returned HTTP 403: Authentication failed
+        (check api_token / AIVEN_TOKEN and that the token's user may access this project)
     status:
       description: The HTTP status of Aiven's answer, when the failure is one.
       type: int
