@@ -8,6 +8,7 @@ an argument spec, `add plugin.filter` for an undocumented filter), never the sam
 What is expected is read from plugins/ and roles/ when the test runs, so content added later is
 held to the same rule without editing this file.
 """
+import collections
 import importlib
 import pathlib
 import re
@@ -117,7 +118,8 @@ def test_release_builds_changelog_from_fragments(tmp_path):
 
     text = (root / "CHANGELOG.md").read_text()
     assert "## v%s" % _md(version) in text
-    for names in expected.values():
-        for name in names:
-            line = "* %s \\- " % _md("%s.%s" % (COLLECTION, name))
-            assert text.count(line) == 1, "%s is listed %d times in CHANGELOG.md" % (name, text.count(line))
+    # Once per kind: a module and a lookup may share a name (project_integration).
+    kinds_of = collections.Counter(name for names in expected.values() for name in names)
+    for name, kinds in sorted(kinds_of.items()):
+        line = "* %s \\- " % _md("%s.%s" % (COLLECTION, name))
+        assert text.count(line) == kinds, "%s is listed %d times in CHANGELOG.md, not %d" % (name, text.count(line), kinds)
