@@ -16,6 +16,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import sys
 
 import pytest
@@ -843,12 +844,21 @@ def test_own_option_errors_name_the_option(host, prom, fake_promtool, tmp_path, 
     assert failure["option"] == option and prom.requests == []
 
 
-def test_without_reload_the_engine_is_not_loaded(host, monkeypatch):
-    """The idempotent path stays cheap: no reload option, no reload engine (nor HTTP client)."""
-    engine = ("ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload",
-              "ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.live")
-    for name in engine:
-        monkeypatch.delitem(sys.modules, name, raising=False)
-    result = place(host, style="block", validate=False)
-    assert result["changed"] is True and "reload" not in result
-    assert not [name for name in engine if name in sys.modules]
+def test_without_reload_the_engine_is_not_loaded(host):
+    """The idempotent path stays cheap: without the reload option, a run loads neither the reload
+    engine nor the HTTP client (a fresh interpreter, as Ansible gives every module run)."""
+    script = (
+        "import json, sys\n"
+        "from ansible_collections.aiven_tools.prometheus.plugins.modules import scrape_config\n"
+        "from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils import run_module\n"
+        "result = run_module(scrape_config.main, json.loads(sys.argv[1]))\n"
+        "print(json.dumps([result['changed'], 'reload' in result, sorted(sys.modules)]))\n")
+    args = {"path": str(host), "name": "acme", "content": JOBS, "style": "block", "validate": False}
+    out = subprocess.run([sys.executable, "-c", script, json.dumps(args)], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)), cwd=str(host.parent)).stdout
+    changed, reloaded, modules = json.loads(out.splitlines()[-1])
+    assert changed is True and reloaded is False
+    collection = "ansible_collections.aiven_tools.prometheus.plugins.module_utils."
+    assert collection + "_scrape_config.runner" in modules  # the probe sees what the run loaded
+    assert not [name for name in (collection + "_reload", collection + "_scrape_config.live",
+                                  "ansible.module_utils.urls") if name in modules]
