@@ -143,8 +143,8 @@ def test_file_sd_ha_pair_one_api_pass_then_remove(ansible, sandbox_factory):
     hosts = ok(proc)
     assert set(hosts) >= {"prometheus-1", "prometheus-2"}
     paths = api_paths(box)
-    # The API steps ran once for both hosts.
-    assert paths.count(("GET", "/v1/project/acme/kms/ca")) == 1
+    # The API steps ran once for both hosts: the read (lookup) and the change (module) once each.
+    assert paths.count(("GET", "/v1/project/acme/kms/ca")) == 2
     assert paths.count(("POST", "/v1/project/acme/integration_endpoint")) == 1
     assert paths.count(("POST", "/v1/project/acme/integration")) == len(SERVICES)
     for prom in box.prometheus:
