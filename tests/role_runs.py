@@ -24,7 +24,9 @@ def sandboxes(tmp_path, **defaults):
 
     def make(**kwargs):
         kwargs = dict(defaults, **kwargs)
-        need(kwargs.get("prometheus_version", "2.42"))
+        wanted = kwargs.get("prometheus_version", "2.42")
+        for label in [wanted] if isinstance(wanted, str) else wanted:  # a label, or one per Prometheus
+            need(label)
         box = Sandbox(tmp_path / ("sandbox%d" % len(started)), **kwargs)
         started.append(box)
         return box.start()
@@ -33,8 +35,10 @@ def sandboxes(tmp_path, **defaults):
         box.stop()
 
 
-def run(ansible, box, playbook=SITE, *args, env=None, **extra_vars):
-    inventory = box.write_inventory()
+def run(ansible, box, playbook=SITE, *args, env=None, host_vars=None, **extra_vars):
+    """ansible-playbook PLAYBOOK against `box`; `host_vars` {host: {var: value}} go into the
+    inventory (per host, e.g. one config style per Prometheus), `extra_vars` to -e (every host)."""
+    inventory = box.write_inventory(host_vars=host_vars)
     extra = box.write_extra_vars(**extra_vars)
     # Pipelining: fewer temporary files and processes per task (the suite runs on 2 cores).
     env = dict(env or {}, ANSIBLE_PIPELINING="1")

@@ -38,6 +38,9 @@ What it wires together:
     go to the fake;
   * `prometheus_count` real Prometheus processes of `prometheus_version`, each with its own
     directory holding an existing prometheus.yml (a job of its own, comments), own port.
+    `prometheus_version` may also be a list of labels, one per Prometheus (a fleet of mixed
+    versions, converged by one run; prometheus_count is then their number).
+    `box.prometheus_versions` is the label of each, in order.
   * `prometheus_dns=True` (root + unshare): the DNS server listens on 127.A.B.1:53 and each
     Prometheus runs in a private mount namespace whose /etc/resolv.conf names it, so
     `dns_sd_configs` work end to end. Modules on the Prometheus hosts run the same way (their
@@ -204,8 +207,18 @@ class Sandbox(object):
         self.services = [service for service, _flags in specs]
         self.service_flags = {service[0]: flags for service, flags in specs}
         self._types = {service[0]: service[1] for service, _flags in specs}
-        self.prometheus_version = prometheus_version
-        self.prometheus_count = int(prometheus_count)
+        if isinstance(prometheus_version, (list, tuple)):
+            # One label per Prometheus: a fleet of mixed versions.
+            self.prometheus_versions = [str(label) for label in prometheus_version]
+            if prometheus_count not in (1, len(self.prometheus_versions)):
+                raise ValueError("prometheus_count %s, but %d versions given (one per Prometheus)"
+                                 % (prometheus_count, len(self.prometheus_versions)))
+            self.prometheus_version = self.prometheus_versions[0] if self.prometheus_versions else None
+            self.prometheus_count = len(self.prometheus_versions)
+        else:
+            self.prometheus_version = prometheus_version
+            self.prometheus_count = int(prometheus_count)
+            self.prometheus_versions = [prometheus_version] * self.prometheus_count
         self.config_template = DEFAULT_CONFIG if config_template is None else config_template
         self.lifecycle = lifecycle
         self.project = project
@@ -250,13 +263,18 @@ class Sandbox(object):
 
     @property
     def binaries(self):
+        """The build of `prometheus_version` (the first Prometheus's, with a list of versions)."""
+        return self._binaries(self.prometheus_version)
+
+    @staticmethod
+    def _binaries(label):
         found = versions()
-        if self.prometheus_version not in found:
-            raise RuntimeError(missing_reason(self.prometheus_version))
-        return found[self.prometheus_version]
+        if label not in found:
+            raise RuntimeError(missing_reason(label))
+        return found[label]
 
     def start(self):
-        binaries = self.binaries if self.prometheus_count else None  # DNS and nodes alone need none
+        binaries = [self._binaries(label) for label in self.prometheus_versions]  # none: DNS and nodes alone
         try:
             self._start(binaries)
         except BaseException:
@@ -331,8 +349,8 @@ class Sandbox(object):
         self.dns.refresh = self.sync
         self.dns.start()
         self.fake.start()
-        for index in range(self.prometheus_count):
-            self._start_prometheus(binaries, index)
+        for index, build in enumerate(binaries):
+            self._start_prometheus(build, index)
 
     def _fake_state(self):
         """What DNS and certificates follow: ((service, state, ((key, host), ...)), ...)."""
