@@ -7,37 +7,31 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-# The options that reach Prometheus's HTTP API, written once. Ansible merges a fragment's options
-# into a module's top level only (ansible/utils/plugin_docs.py, merge_fragment), so scrape_config's
-# reload suboptions get the same text through the RELOAD fragment, which is built from it here.
-# Argument specs: plugins/module_utils/_prometheus.py prometheus_argument_spec() and
-# reload_argument_spec().
-_API_OPTIONS = r"""
-web_url:
-  description:
-    - Prometheus's web address as seen from the Prometheus host (where the module runs), without
-      C(/api/v1).
-  type: str
-  default: http://127.0.0.1:9090
-validate_certs:
-  description:
-    - Verify Prometheus's TLS certificate when the web address is C(https://).
-  type: bool
-  default: true
-"""
-
-
-def _indented(text, spaces):
-    return "".join((" " * spaces + line if line.strip() else line) for line in text.lstrip("\n").splitlines(True))
-
 
 class ModuleDocFragment(object):
-    # web_url and validate_certs (prometheus_reload, prometheus_info).
-    DOCUMENTATION = "\noptions:\n" + _indented(_API_OPTIONS, 2)
+    # The options that reach Prometheus's HTTP API (prometheus_reload, prometheus_info; argument
+    # spec: plugins/module_utils/_prometheus.py prometheus_argument_spec()).
+    DOCUMENTATION = r"""
+options:
+  web_url:
+    description:
+      - Prometheus's web address as seen from the Prometheus host (where the module runs), without
+        C(/api/v1).
+    type: str
+    default: http://127.0.0.1:9090
+  validate_certs:
+    description:
+      - Verify Prometheus's TLS certificate when the web address is C(https://).
+    type: bool
+    default: true
+"""
 
     # scrape_config's reload option: the reload engine (plugins/module_utils/_reload.py) driven by
-    # what the run placed. Its suboptions are those of prometheus_reload that a caller chooses;
-    # the rest (config file, jobs, files to restore) come from the run.
+    # what the run placed (argument spec: _prometheus.py reload_argument_spec()). Its suboptions
+    # are those of prometheus_reload that a caller chooses; the rest (config file, jobs, files to
+    # restore) come from the run. Ansible merges a fragment's options into the top level only, and
+    # ansible-test reads fragments as plain strings, so web_url and validate_certs are written
+    # again here, word for word (tests/unit/plugins/modules/test_scrape_config.py checks it).
     RELOAD = r"""
 options:
   reload:
@@ -51,7 +45,7 @@ options:
         O(reload.targets_up=true) every target of the jobs must be up within
         O(reload.targets_timeout).
       - When nothing changed, nothing is reloaded and the same proof runs (the jobs are live, and
-        their targets are up when asked); RV(changed) stays V(false).
+        their targets are up when asked), and the task reports no change.
       - "Any failure after a change puts back every file this run changed (RV(files), in reverse
         order: replaced and removed files from their backups, created files removed), reloads
         Prometheus onto them when a reload went out, and fails with both reasons. Prometheus never
@@ -77,7 +71,18 @@ options:
         message asks to fix one.
     type: dict
     suboptions:
-""" + _indented(_API_OPTIONS, 6) + r"""      method:
+      web_url:
+        description:
+          - Prometheus's web address as seen from the Prometheus host (where the module runs), without
+            C(/api/v1).
+        type: str
+        default: http://127.0.0.1:9090
+      validate_certs:
+        description:
+          - Verify Prometheus's TLS certificate when the web address is C(https://).
+        type: bool
+        default: true
+      method:
         description:
           - How to make Prometheus load its files when this run changed one.
           - V(http) sends C(POST /-/reload), which needs C(--web.enable-lifecycle); Prometheus answers

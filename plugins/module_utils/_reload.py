@@ -540,4 +540,3 @@ def _signal_hint(exc, opt):
     if isinstance(exc, PermissionError):
         return "run the task with become: true"
     return "set %s or %s to the running Prometheus" % (opt("pid"), opt("pidfile"))
-

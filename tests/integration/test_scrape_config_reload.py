@@ -149,8 +149,8 @@ def test_a_job_prometheus_drops_puts_everything_back(ansible, host, node):
     too), Prometheus is reloaded onto them, and the previous configuration is live again. Then a
     configuration Prometheus itself rejects (validation off) ends the same way."""
     files, config_in_force, pools = host.snapshot(), host.prom.config(), host.pools()
-    lost = host.job("aiven-myproject-pg", node) + host.job("aiven-myproject-lost", node,
-                                                            ca_file=host.dir / "missing-ca.pem")
+    lost = (host.job("aiven-myproject-pg", node)
+            + host.job("aiven-myproject-lost", node, ca_file=host.dir / "missing-ca.pem"))
     args = {"path": str(host.config), "name": "aiven-myproject", "content": lost, "validate": host.binaries.promtool,
             "style": host.style, "files": host.files(node, password="pw-rotated-but-rolled-back"),
             "reload": {"web_url": host.prom.url, "jobs_timeout": 6}}

@@ -844,6 +844,15 @@ def test_own_option_errors_name_the_option(host, prom, fake_promtool, tmp_path, 
     assert failure["option"] == option and prom.requests == []
 
 
+def test_the_reload_suboptions_web_url_and_validate_certs_read_as_the_shared_options():
+    """The doc fragment writes them twice (top level, and under reload): the same words."""
+    from ansible_collections.aiven_tools.prometheus.plugins.doc_fragments.prometheus import ModuleDocFragment
+    shared = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
+    suboptions = yaml.safe_load(ModuleDocFragment.RELOAD)["options"]["reload"]["suboptions"]
+    assert sorted(shared) == ["validate_certs", "web_url"]
+    assert dict((name, suboptions[name]) for name in shared) == shared
+
+
 def test_without_reload_the_engine_is_not_loaded(host):
     """The idempotent path stays cheap: without the reload option, a run loads neither the reload
     engine nor the HTTP client (a fresh interpreter, as Ansible gives every module run)."""
