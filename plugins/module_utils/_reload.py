@@ -44,12 +44,14 @@ FAMILIES = {"A": socket.AF_INET, "AAAA": socket.AF_INET6, "both": socket.AF_UNSP
 
 
 class Failure(Exception):
-    """Why the run fails (one line, or a table). `restore`: whether files are put back for it."""
+    """Why the run fails (one line, or a table). `restore`: whether files are put back for it.
+    `option`: the option the failure is about when the message cannot name it (else option_named())."""
 
-    def __init__(self, msg, restore=True):
+    def __init__(self, msg, restore=True, option=None):
         super(Failure, self).__init__(msg)
         self.msg = msg
         self.restore = restore
+        self.option = option
 
 
 # The options a message may ask to fix, by prometheus_reload's names (pidfile before pid, so the
@@ -239,7 +241,8 @@ class Reloader(object):
             raise Failure(
                 "these names do not resolve on this host (%s), so Prometheus could not discover their targets: "
                 "%s. Fix this host's DNS resolver, or scrape those services by IP (static or file_sd targets)"
-                % (socket.gethostname(), ", ".join("%s (%s)" % (n, failed[n]) for n in names if n in failed)))
+                % (socket.gethostname(), ", ".join("%s (%s)" % (n, failed[n]) for n in names if n in failed)),
+                option="resolve")
 
     # ------------------------------------------------------------------------------ reloading
 

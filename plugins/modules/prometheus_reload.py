@@ -411,7 +411,7 @@ def main():
         try:
             reloader.preflight()
         except Failure as failure:
-            module.fail_json(msg=failure.msg, option=option_named(failure.msg), **reloader.result)
+            module.fail_json(msg=failure.msg, option=failure.option or option_named(failure.msg), **reloader.result)
         module.exit_json(**reloader.result)
 
     problem = check_restore(params["restore"], module.check_mode)

@@ -510,7 +510,8 @@ option:
       role) can name its own setting for it. V(path), V(name), V(content), V(files), V(style),
       V(validate) or V(dropin_dir) for this module's checks; V(reload.web_url), V(reload.unit),
       V(reload.pid), V(reload.pidfile) or V(path) for the reload (V(path) when the process to
-      signal is looked up by the configuration file).
+      signal is looked up by the configuration file); V(reload.resolve) when names of
+      O(reload.resolve) do not resolve on the host.
   returned: on a failure that names one option
   type: str
   sample: reload.web_url

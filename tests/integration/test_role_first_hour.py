@@ -76,6 +76,25 @@ def test_a_wrong_setting_fails_before_anything_changes_naming_the_variable(ansib
     assert snapshot(directory) == files and reload_ts(prom) == before
 
 
+def test_a_wrong_setting_on_a_converged_project_fails_naming_the_variable(ansible, sandbox_factory):
+    """Aiven needs no change, so the preflight does not run (a run with nothing to change sends one
+    module per host): the placing task finds a wrong setting, changes nothing and the message
+    still starts with the role variable, once."""
+    box = sandbox_factory(prometheus_version="2.42")
+    prom = box.prometheus[0]
+    ok(run(ansible, box, SITE))
+    directory = pathlib.Path(prom.config_file).parent
+    files, before = snapshot(directory), reload_ts(prom)
+    box.fake.clear_requests()
+    for variable, value in (("prometheus_aiven_config_file", str(directory / "missing.yml")),
+                            ("prometheus_aiven_web_url", "http://127.0.0.1:1")):
+        proc = run(ansible, box, SITE, **{variable: value})
+        assert proc.returncode != 0
+        assert "%s: " % variable in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
+        assert proc.stdout.count("fatal:") == 1
+    assert writes(box) == [] and snapshot(directory) == files and reload_ts(prom) == before
+
+
 @pytest.mark.parametrize("job_extra, says", [
     ('{"prometheus_aiven_job_extra": {"scrape_interval": "fast"}}', "'fast' is not a Prometheus duration"),
     ('{"prometheus_aiven_job_extra": {"scrape_intervall": "5s"}}', "did you mean scrape_interval?"),
@@ -113,7 +132,7 @@ def test_dns_sd_names_the_prometheus_host_cannot_resolve_fail_fast_and_change_no
     original, before = pathlib.Path(prom.config_file).read_bytes(), reload_ts(prom)
     proc = run(ansible, box, SITE, prometheus_aiven_discovery="dns_sd")
     assert proc.returncode != 0
-    assert "do not resolve" in proc.stdout or "does not resolve" in proc.stdout, proc.stdout[-3000:]
+    assert "prometheus_aiven_discovery: these names do not resolve on this host" in proc.stdout, proc.stdout[-3000:]
     assert box.service_host("pg-orders") in proc.stdout
     assert "no targets discovered" not in proc.stdout
     assert pathlib.Path(prom.config_file).read_bytes() == original

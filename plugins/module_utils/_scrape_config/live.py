@@ -23,7 +23,7 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload imp
 )
 
 # How the engine's messages name the options, so they name what the user of this module sets.
-NAMES = dict((option, "reload." + option) for option in OPTIONS)
+NAMES = dict((option, "reload." + option) for option in OPTIONS + ("resolve",))
 NAMES.update(config_file="path", promtool="validate")
 
 
@@ -77,7 +77,7 @@ class Live(object):
     def fail(self, failure):
         msg = self.reloader.settle(failure)
         self.report()
-        option = option_named(failure.msg, NAMES)
+        option = NAMES.get(failure.option, failure.option) if failure.option else option_named(failure.msg, NAMES)
         extra = {"option": option} if option else {}
         extra.update(self.result)
         self.module.fail_json(msg=msg, **extra)

@@ -332,7 +332,9 @@ class Run(object):
         try:
             self.promtool = promtool_argv(self.module)
             style = self.resolve_style()
-            with (_NoLock() if self.module.check_mode else FileLock(lock_path(os.path.realpath(params["path"])))):
+            # A configuration that is not there gets no lock file next to it (Placement says why it fails).
+            locked = not self.module.check_mode and os.path.exists(os.path.realpath(params["path"]))
+            with (FileLock(lock_path(os.path.realpath(params["path"]))) if locked else _NoLock()):
                 self.placement = placement = Placement(params["path"], params["name"], params["dropin_dir"],
                                                        self.loader)
                 with about("files"):

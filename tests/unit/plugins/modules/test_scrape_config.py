@@ -842,6 +842,8 @@ def test_own_option_errors_name_the_option(host, prom, fake_promtool, tmp_path, 
     failure = live_failure(host, prom, fake_promtool, **fixed)
     assert failure["msg"].startswith(message.format(dir=tmp_path)), failure["msg"]
     assert failure["option"] == option and prom.requests == []
+    # A failed run leaves nothing behind, not even a lock file next to a configuration that is not there.
+    assert not list(tmp_path.glob(".missing.yml*"))
 
 
 def test_the_reload_suboptions_web_url_and_validate_certs_read_as_the_shared_options():
@@ -871,3 +873,12 @@ def test_without_reload_the_engine_is_not_loaded(host):
     assert collection + "_scrape_config.runner" in modules  # the probe sees what the run loaded
     assert not [name for name in (collection + "_reload", collection + "_scrape_config.live",
                                   "ansible.module_utils.urls") if name in modules]
+
+
+def test_names_that_do_not_resolve_on_the_host_put_everything_back_naming_reload_resolve(host, prom, fake_promtool, clock):
+    """The role names its discovery setting for this failure: the module must say which option it is about."""
+    before = snapshot(host.parent)
+    failure = live_failure(host, prom, fake_promtool, reload={"resolve": ["nothing.invalid"]})
+    assert "these names do not resolve on this host" in failure["msg"] and "nothing.invalid" in failure["msg"]
+    assert failure["option"] == "reload.resolve"
+    assert snapshot(host.parent) == before and prom.reloads == 0
