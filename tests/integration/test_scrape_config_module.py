@@ -364,6 +364,7 @@ def test_every_shape_is_loaded_by_prometheus_or_refused(ansible, tmp_path):
 
     placed = play("present")
     problems = {}  # shape: what went wrong, so one run reports every shape
+    loads = {}  # shape: the Prometheus that must load it
     for case in cases:
         name, path = case["name"], pathlib.Path(case["path"])
         expect, result = SHAPES[name][2], placed[name]
@@ -381,10 +382,19 @@ def test_every_shape_is_loaded_by_prometheus_or_refused(ansible, tmp_path):
             continue
         if name in COVERED and path.read_bytes() != originals[name]:
             problems[name] = "its include already covers the drop-in, but the main file was edited"
-        with PrometheusProcess(path, tool) as prom:
-            jobs = loaded_jobs(prom, expect)
-        if jobs != sorted(expect):
-            problems[name] = "reported changed and validated, but Prometheus loads %s" % jobs
+        loads[name] = PrometheusProcess(path, tool)
+    # One Prometheus per placed shape, all running at once: a new Prometheus shows its scrape
+    # pools only after its first service-discovery tick (a fixed 5 s), so the ticks overlap.
+    try:
+        for prom in loads.values():
+            prom.start()
+        for name, prom in sorted(loads.items()):
+            jobs = loaded_jobs(prom, SHAPES[name][2])
+            if jobs != sorted(SHAPES[name][2]):
+                problems[name] = "reported changed and validated, but Prometheus loads %s" % jobs
+    finally:
+        for prom in loads.values():
+            prom.cleanup()
     removed = play("absent")
     for case in cases:
         name = case["name"]
