@@ -93,16 +93,21 @@ class ReloadRejected(PrometheusError):
 
 def _opener(validate_certs):
     """An open_url that reuses one SSL context: ansible's open_url builds a new one per request,
-    reading the system's CA store each time (about 0.1 s here), which every poll would pay."""
+    reading the system's CA store each time (about 0.1 s here), which every poll would pay. The
+    context is made on the first https request: the usual web_url is plain http on loopback."""
     from ansible.module_utils.urls import Request, make_context
 
-    try:
-        request = Request(validate_certs=validate_certs, context=make_context(validate_certs=validate_certs))
-    except TypeError:  # an ansible-core whose Request takes no context: one per request then
-        request = Request(validate_certs=validate_certs)
+    requests = {}
 
     def open_url(url, method, timeout, validate_certs):
-        return request.open(method, url, timeout=timeout, validate_certs=validate_certs)
+        tls = url.lower().startswith("https:")
+        if tls not in requests:
+            try:
+                requests[tls] = Request(validate_certs=validate_certs, context=make_context(
+                    validate_certs=validate_certs)) if tls else Request(validate_certs=validate_certs)
+            except TypeError:  # an ansible-core whose Request takes no context: one per request then
+                requests[tls] = Request(validate_certs=validate_certs)
+        return requests[tls].open(method, url, timeout=timeout, validate_certs=validate_certs)
     return open_url
 
 

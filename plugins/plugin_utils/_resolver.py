@@ -20,11 +20,12 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 try:
-    import dns.exception
-    import dns.name
-    import dns.rcode
-    import dns.resolver
-    import dns.version
+    # Found, not imported: dnspython costs ~0.08 s to import, and Ansible loads every filter file
+    # of the collection (target_groups imports this) in each task that uses any of its filters.
+    # The functions below import it when they query; most role runs (dns_sd) never do.
+    import importlib.util
+    if importlib.util.find_spec("dns") is None:
+        raise ImportError("No module named 'dns'")
 except ImportError as exc:  # reported when the lookup runs, not when Ansible loads plugins
     DNSPYTHON_IMPORT_ERROR = exc
 else:
@@ -48,13 +49,29 @@ class NodeIPsError(Exception):
     """A failure the user must act on; str() is one line."""
 
 
+def _dnspython():
+    """The dns package with the modules used here (imported on first use)."""
+    import dns.exception
+    import dns.name
+    import dns.rcode
+    import dns.resolver
+    import dns.version
+    return dns
+
+
 def check_dnspython():
     """Raise NodeIPsError unless dnspython >= 2.1 (resolve() with search=) is importable."""
-    if DNSPYTHON_IMPORT_ERROR is not None:
+    error, dns = DNSPYTHON_IMPORT_ERROR, None
+    if error is None:
+        try:
+            dns = _dnspython()
+        except ImportError as exc:  # found, but its import fails
+            error = exc
+    if error is not None:
         raise NodeIPsError(
             "the node_ips lookup needs the Python library dnspython (2.1 or newer) on the Ansible "
             "controller, and it is not installed for %s (%s); install it with: %s -m pip install dnspython"
-            % (sys.executable, one_line(DNSPYTHON_IMPORT_ERROR), sys.executable)
+            % (sys.executable, one_line(error), sys.executable)
         )
     if (dns.version.MAJOR, dns.version.MINOR) < (2, 1):
         raise NodeIPsError(
@@ -103,6 +120,7 @@ def normalize_nameservers(nameservers):
 
 def normalize_names(terms):
     """Flatten one level (a list variable passed as one term) and validate each name."""
+    dns = _dnspython()
     names = []
     for term in terms:
         items = term if isinstance(term, (list, tuple)) else [term]
@@ -144,6 +162,7 @@ def format_targets(addresses, port=None):
 
 def build_resolver(nameservers=None, dns_port=53):
     """A dnspython Resolver: the given servers, or the system's (resolv.conf) when none."""
+    dns = _dnspython()
     if nameservers:
         resolver = dns.resolver.Resolver(configure=False)
         resolver.port = dns_port  # before the servers: some dnspython 2.x bind it on assignment
@@ -189,6 +208,7 @@ def query_addresses(resolver, name, rtype, tcp=False, timeout=5.0, retries=2):
     Each attempt is bounded by `timeout` (dnspython's lifetime, across all nameservers).
     Only timeouts and SERVFAIL are retried: NXDOMAIN and empty answers are answers.
     """
+    dns = _dnspython()
     qname = dns.name.from_text(name)  # absolute: no search domains, ever
     attempts = 0
     while True:

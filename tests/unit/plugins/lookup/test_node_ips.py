@@ -325,10 +325,23 @@ def test_missing_dnspython_says_so(monkeypatch):
 
 
 def test_old_dnspython_says_so(monkeypatch):
-    monkeypatch.setattr(R.dns.version, "MAJOR", 1)
-    monkeypatch.setattr(R.dns.version, "version", "1.16.0")
+    import dns.version
+    monkeypatch.setattr(dns.version, "MAJOR", 1)
+    monkeypatch.setattr(dns.version, "version", "1.16.0")
     with pytest.raises(R.NodeIPsError, match="needs dnspython 2.1 or newer.*found 1.16.0"):
         R.check_dnspython()
+
+
+def test_loading_the_filters_does_not_import_dnspython():
+    """Ansible loads every filter file of the collection in each task that uses one of its
+    filters; target_groups imports the resolver, and dnspython (~0.08 s) must wait for a query."""
+    import subprocess
+    import sys
+    code = ("import sys; from ansible_collections.aiven_tools.prometheus.plugins.filter import target_groups; "
+            "print('dns' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(__import__("os").environ, PYTHONPATH=":".join(sys.path)))
+    assert out.stdout.strip() == "False"
 
 
 # -- the lookup plugin: Ansible option handling around the helper ------------------------------
