@@ -94,10 +94,18 @@ def test_a_password_rotated_in_the_console_is_picked_up_by_one_run(ansible, sand
         pytest.skip("Prometheus %s not here: %s" % (", ".join(missing), "; ".join(missing_reason(l) for l in missing)))
 
 
-def test_a_powered_off_service_never_makes_the_run_wait(ansible, sandbox_factory):
-    """services: all, one of them POWEROFF (no components, no nodes): the others converge, the run
-    says which service it skipped and why, and does not wait for it."""
-    box = sandbox_factory(services=[("pg-orders", "pg", 2), ("kafka-idle", "kafka", 1, "poweroff")])
+def test_a_powered_off_service_and_standbys_named_only_as_replicas(ansible, sandbox_factory):
+    """Two claims about what a project holds, made by one run (each needs a sandbox and a
+    converge of its own otherwise, and neither changes what the other shows):
+
+    * services: all, one of them POWEROFF (no components, no nodes): the others converge, the run
+      says which service it skipped and why, and does not wait for it (a wait would run into the
+      600 s of the integration wait and the run's own timeout).
+    * standbys whose certificates name only the replica host: one server_name per certificate
+      name (prometheus#4827): the primary's job verifies against the primary host, the replica
+      job against the replica- host; every target up."""
+    box = sandbox_factory(services=[("pg-orders", "pg", 3), ("kafka-idle", "kafka", 1, "poweroff")],
+                          cert_names="per_node_role")
     prom = box.prometheus[0]
     proc = run(ansible, box, prometheus_aiven_services="all", prometheus_aiven_discovery="static",
                prometheus_aiven_integration_wait_timeout=600)
@@ -105,15 +113,6 @@ def test_a_powered_off_service_never_makes_the_run_wait(ansible, sandbox_factory
     assert "kafka-idle" in proc.stdout and "POWEROFF" in proc.stdout  # said what it skipped, and why
     assert all_up(box, prom, services=["pg-orders"])
     assert box.job_name("kafka-idle") not in rendered_config(prom)
-
-
-def test_standbys_whose_certificates_name_only_the_replica_host(ansible, sandbox_factory):
-    """One server_name per certificate name (prometheus#4827): the primary's job verifies against
-    the primary host, the replica job against the replica- host; every target up."""
-    box = sandbox_factory(services=[("pg-orders", "pg", 3)], cert_names="per_node_role")
-    prom = box.prometheus[0]
-    ok(run(ansible, box, prometheus_aiven_discovery="static"))
-    assert all_up(box, prom)
     primary = prom.wait_targets_up(box.job_name("pg-orders"), 1)
     replicas = prom.wait_targets_up(box.job_name("pg-orders") + "-replica", 2)
     assert {t["labels"]["aiven_usage"] for t in primary} == {"primary"}
