@@ -44,8 +44,13 @@ options:
         run removed (all of the owner's with O(state=absent)) must be gone; with
         O(reload.targets_up=true) every target of the jobs must be up within
         O(reload.targets_timeout).
-      - When nothing changed, nothing is reloaded and the same proof runs (the jobs are live, and
-        their targets are up when asked), and the task reports no change.
+      - "When nothing changed, nothing is reloaded and the same proof runs (the jobs are live, and
+        their targets are up when asked), and the task reports no change. Unless a file of this
+        run (the configuration, the drop-in file, O(files)) is newer than Prometheus's last
+        successful reload (C(prometheus_config_last_reload_success_timestamp_seconds)): an
+        earlier run left it unloaded (O(reload.method=none), a reload that never came), so it is
+        reloaded now with O(reload.method), listed in C(reload.pending_files), and the task
+        reports a change."
       - "Any failure after a change puts back every file this run changed (RV(files), in reverse
         order: replaced and removed files from their backups, created files removed), reloads
         Prometheus onto them when a reload went out, and fails with both reasons. Prometheus never
@@ -62,8 +67,8 @@ options:
         so a concurrent run never builds on files that are about to be put back. The wait for the
         targets happens after the lock is released (under it with O(reload.restore_on_down=true)).
       - With O(reload.method=none), a run that changed files neither reloads nor asks Prometheus
-        (it loads them at its next reload, so nothing can be proven yet); a run that changed
-        nothing still proves.
+        (it loads them at its next reload, so nothing can be proven yet) and warns so; a run that
+        changed nothing still proves.
       - In check mode Prometheus is read (which method V(auto) picks, the process to signal, the
         O(reload.resolve) names), nothing is reloaded and RV(reload.changed) says whether a reload
         would be sent.

@@ -547,6 +547,10 @@ def run_module(module, work):
     require_requests(module)
     try:
         api = AivenAPI.from_module(module)
+    except ValueError as exc:  # an empty token (e.g. -e with no value, or AIVEN_TOKEN="")
+        module.fail_json(msg="%s: api_token is empty; set api_token, or the environment variable AIVEN_TOKEN "
+                             "(or AIVEN_AUTH_TOKEN)" % exc)
+    try:
         module.exit_json(**work(api))
     except AivenAPIError as exc:
         module.fail_json(msg=str(exc), status=exc.status, error_code=exc.error_code)

@@ -486,6 +486,14 @@ reload:
             health: up
             last_error: ""
             labels: {job: aiven-acme-prod-pg, instance: "10.0.0.5:9273"}
+    pending_files:
+      description:
+        - Files of this run that nothing changed now but that were newer than Prometheus's last
+          successful reload, so this run reloaded them (see O(reload)).
+      type: list
+      elements: str
+      returned: when a run that changed nothing found such files
+      sample: [/etc/prometheus/scrape_configs.d/aiven-acme-prod.yml]
     resolved:
       description: The addresses each name of O(reload.resolve) resolved to on this host.
       type: dict

@@ -604,7 +604,8 @@ def main(argv=None):
     parser.add_argument("--dir", help="working directory (default: a new temporary one)")
     parser.add_argument("--service", action="append", default=[], metavar="NAME:TYPE[:NODES][:FLAG...]",
                         help="FLAG: %s (privatelink repeatable)" % ", ".join(SERVICE_FLAGS))
-    parser.add_argument("--prometheus-version", default=None, help="major.minor (default: the oldest present)")
+    parser.add_argument("--prometheus-version", default=None,
+                        help="major.minor, or a major alone for its newest build present (default: the oldest present)")
     parser.add_argument("--prometheus-count", type=int, default=1)
     parser.add_argument("--no-lifecycle", action="store_true", help="start Prometheus without --web.enable-lifecycle")
     parser.add_argument("--discovery", default="static", choices=["static", "file_sd", "dns_sd"],
@@ -621,6 +622,8 @@ def main(argv=None):
     version = args.prometheus_version or next(iter(versions()), None)
     if version is None:
         parser.error("no Prometheus build found; run `make system`")
+    if "." not in version:  # "3": the newest 3.x present
+        version = ([label for label in versions() if label.split(".")[0] == version] or [version])[-1]
     directory = args.dir or tempfile.mkdtemp(prefix="aiven-sandbox-")
     try:
         box = Sandbox(directory, services=services, prometheus_version=version,

@@ -17,7 +17,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import PrometheusAPI
+import os
+
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import RELOAD_TIMESTAMP, PrometheusAPI
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload import (
     OPTIONS, Failure, Reloader, option_named,
 )
@@ -31,7 +33,7 @@ class Live(object):
     """One run's reload. `result` is the runner's (its ``files`` are what a failure puts back);
     `jobs` must be live afterwards and `dropped` gone."""
 
-    def __init__(self, module, result, jobs, dropped):
+    def __init__(self, module, result, jobs, dropped, watched=()):
         params = module.params
         options = params["reload"]
         self.module = module
@@ -40,6 +42,10 @@ class Live(object):
         # Files changed but the user reloads Prometheus: it still runs the old files, so
         # there is nothing to prove now (the role skipped its reload task in this case).
         self.unloaded = changed and options["method"] == "none"
+        # Nothing changed now, but an earlier run may have left files Prometheus never loaded
+        # (method none, a reload that never came): those are reloaded with `method`.
+        self.watched = [] if changed or options["method"] == "none" else list(watched)
+        self.method = options["method"]
         engine = dict(options, config_file=params["path"], jobs=jobs, absent_jobs=dropped,
                       method=options["method"] if changed else "none", restore=result["files"],
                       keep_backups=params["backup"], preflight=False, promtool=None, paths=[])
@@ -54,8 +60,14 @@ class Live(object):
             self.reloader.result.update(method="none", method_reason=(
                 "method none was given: Prometheus loads the changed files at its next reload, so they are not "
                 "proven now"))
+            self.module.warn("reload.method is none: Prometheus runs its previous configuration until it is reloaded; "
+                             "the next run with another method reloads it")
             return
         try:
+            pending = self.pending()
+            if pending:
+                self.reloader.params["method"] = self.method
+                self.reloader.result["pending_files"] = pending
             self.waiting = self.reloader.go_live()
             if self.waiting and self.reloader.params["restore_on_down"]:
                 self.waiting = False
@@ -74,6 +86,16 @@ class Live(object):
         self.reloader.settle()
         self.report()
 
+    def pending(self):
+        """The watched files changed after Prometheus's last successful reload (both clocks are this
+        host's), so Prometheus does not run them yet; [] when there is no such reload to compare."""
+        if not self.watched:
+            return []
+        stamp = self.reloader.metrics().get(RELOAD_TIMESTAMP)
+        if not stamp:
+            return []
+        return [path for path in self.watched if os.path.exists(path) and os.stat(path).st_mtime > stamp]
+
     def fail(self, failure):
         msg = self.reloader.settle(failure)
         self.report()
@@ -91,3 +113,5 @@ class Live(object):
         if self.result.get("backup_file") in removed:
             del self.result["backup_file"]
         self.result["reload"] = self.reloader.result
+        # A reload of files an earlier run left unloaded is a change too.
+        self.result["changed"] = self.result["changed"] or bool(self.reloader.result.get("changed"))

@@ -321,7 +321,9 @@ class Run(object):
         from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.live import Live
 
         self.scratch.cleanup()
-        live = Live(self.module, self.result, plan.jobs, plan.dropped_jobs() if self.result["files"] else [])
+        watched = [self.placement.real_path, self.placement.dropin_real] + [f["path"] for f in self.params["files"]]
+        live = Live(self.module, self.result, plan.jobs, plan.dropped_jobs() if self.result["files"] else [],
+                    watched if self.params["state"] == "present" else [])
         live.prove()
         return live
 

@@ -12,6 +12,7 @@ ones). Every request is recorded in `requests` as (method, path).
 import http.server
 import json
 import threading
+import time
 
 
 class Clock(object):
@@ -41,7 +42,9 @@ class PrometheusStub(object):
         self.targets = list(targets)
         self.dropped = []
         self.scrape_pools_api = scrape_pools_api
-        self.reload_timestamp = 1000.5
+        # A Unix time, as Prometheus reports it: scrape_config compares it with its files' mtimes
+        # (a file newer than the last reload is not loaded yet).
+        self.reload_timestamp = int(time.time()) + 0.5
         self.reload_successful = 1
         self.pools_failed = 0
         self.requests = []
@@ -58,7 +61,7 @@ class PrometheusStub(object):
 
     def loaded(self, pools=None):
         """What a successful reload does: a new timestamp, flag 1, optionally new pools."""
-        self.reload_timestamp += 10
+        self.reload_timestamp = max(self.reload_timestamp + 10, time.time())  # never before the files it loads
         self.reload_successful = 1
         if pools is not None:
             self.pools = list(pools)

@@ -39,7 +39,7 @@ def test_reads_flags_buildinfo_metrics_pools_and_targets(stub):
     api = PrometheusAPI(stub.url + "/")  # a trailing slash is ignored
     assert api.flags()["web.enable-lifecycle"] == "true"
     assert prometheus.version_of(api.buildinfo()) == "2.53.3"
-    assert api.metrics() == {prometheus.RELOAD_TIMESTAMP: 1000.5, prometheus.RELOAD_SUCCESSFUL: 1.0,
+    assert api.metrics() == {prometheus.RELOAD_TIMESTAMP: stub.reload_timestamp, prometheus.RELOAD_SUCCESSFUL: 1.0,
                              prometheus.SCRAPE_POOLS_FAILED: 0.0}
     assert api.live_jobs() == (["aiven-p-pg", "prometheus"], "scrape_pools")
     assert [t["scrapeUrl"] for t in api.active_targets()] == ["https://127.0.0.2:9273/metrics"]

@@ -882,3 +882,22 @@ def test_names_that_do_not_resolve_on_the_host_put_everything_back_naming_reload
     assert "these names do not resolve on this host" in failure["msg"] and "nothing.invalid" in failure["msg"]
     assert failure["option"] == "reload.resolve"
     assert snapshot(host.parent) == before and prom.reloads == 0
+
+
+def test_files_an_earlier_run_left_unloaded_are_reloaded_when_nothing_changes(host, prom, fake_promtool, clock):
+    """A run with method none places the files and leaves Prometheus alone (with a warning); the
+    next run changes nothing but finds the files newer than Prometheus's last reload, so it
+    reloads with its method and proves the jobs. Found by a new user: the next run reported
+    changed=0 while Prometheus kept the old configuration."""
+    result = live(host, prom, fake_promtool, reload={"method": "none"})
+    assert result["changed"] is True and prom.reloads == 0
+    from ansible.module_utils.common import warnings as ansible_warnings
+    assert any("reload.method is none" in w for w in ansible_warnings.get_warning_messages())
+    prom.reload_timestamp = os.stat(str(host)).st_mtime - 60  # Prometheus loaded the file before this run
+    result = live(host, prom, fake_promtool)
+    assert result["changed"] is True and result["files"] == [] and prom.reloads == 1
+    assert sorted(result["reload"]["pending_files"]) == sorted(str(host.parent / n) for n in ("ca.pem", "prometheus.yml", "pw"))
+    assert result["reload"]["method"] == "http"
+    # Loaded now: the run after that reloads nothing.
+    result = live(host, prom, fake_promtool)
+    assert result["changed"] is False and prom.reloads == 1 and "pending_files" not in result["reload"]

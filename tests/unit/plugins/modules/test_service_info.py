@@ -155,6 +155,15 @@ def test_api_errors_are_one_line_without_the_token(fake):
     assert "wrong-token" not in failure["msg"]
 
 
+def test_an_empty_token_is_one_line_naming_where_it_comes_from(fake, monkeypatch):
+    """-e prometheus_aiven_api_token= (no value) or AIVEN_TOKEN="" used to end in a traceback."""
+    monkeypatch.delenv("AIVEN_TOKEN", raising=False)
+    failure = fail_module(service_info.main, api_args(fake, api_token=""))
+    assert failure["msg"].endswith("api_token is empty; set api_token, or the environment variable AIVEN_TOKEN "
+                                   "(or AIVEN_AUTH_TOKEN)")
+    assert fake.requests == []
+
+
 def test_argument_types_are_checked_before_any_request(fake):
     failure = fail_module(service_info.main, api_args(fake, services={"pg-orders": 1}))
     assert failure["msg"].startswith("argument 'services' is of type dict and we were unable to convert to list")
