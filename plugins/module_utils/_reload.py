@@ -195,7 +195,19 @@ class Reloader(object):
         self.method, reason = choose_method(self.params["method"], flags)
         self.result.update(version=version, lifecycle=lifecycle_enabled(flags), method=self.method,
                            method_reason=reason)
+        self.check_config_file(flags.get("config.file"))
         return flags
+
+    def check_config_file(self, loaded):
+        """Warn when Prometheus reads another file than config_file. Only a warning: a Prometheus
+        in a container reads the same file under its own path (a bind mount)."""
+        config_file = self.params.get("config_file")
+        if not (loaded and config_file and os.path.isabs(loaded)):
+            return
+        if os.path.realpath(loaded) != os.path.realpath(config_file):
+            self.module.warn("Prometheus at %s runs with --config.file=%s, not %s: unless that is this file seen from "
+                             "a container, Prometheus does not load what is placed here; set %s to %s"
+                             % (self.api.url, loaded, config_file, self.opt("config_file"), loaded))
 
     def metrics(self):
         try:

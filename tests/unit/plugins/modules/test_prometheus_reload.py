@@ -668,3 +668,22 @@ def test_preflight_signal_checks_the_process(prom, kill):
 ])
 def test_option_named_tells_the_caller_which_setting_to_fix(msg, option):
     assert prometheus_reload.option_named(msg) == option
+
+
+def test_a_config_file_prometheus_does_not_read_is_warned_about(prom, tmp_path):
+    """Found by a new user: a copy of prometheus.yml passed every check (the proof too, when the
+    real file already held jobs of those names). A warning, not a failure: a Prometheus in a
+    container reads the same file under another path."""
+    from ansible.module_utils.common import warnings as ansible_warnings
+    config = tmp_path / "prometheus.yml"
+    config.write_text("scrape_configs: []\n")
+    prom.flags["config.file"] = str(config)
+    run(prom, preflight=True, config_file=str(config), paths=[str(tmp_path)])
+    assert not [w for w in ansible_warnings.get_warning_messages() if "--config.file" in w]
+    copy = tmp_path / "copy.yml"
+    copy.write_text("scrape_configs: []\n")
+    result = run(prom, preflight=True, config_file=str(copy), paths=[str(tmp_path)])
+    assert result["changed"] is False
+    assert ("Prometheus at %s runs with --config.file=%s, not %s: unless that is this file seen from a container, "
+            "Prometheus does not load what is placed here; set config_file to %s" % (prom.url, config, copy, config)
+            ) in ansible_warnings.get_warning_messages()
