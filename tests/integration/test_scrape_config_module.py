@@ -64,7 +64,7 @@ def run(ansible, config, promtool, content=JOBS, **extra):
 
 
 SWEEP = r"""
-- hosts: localhost
+- hosts: sweepers
   gather_facts: false
   tasks:
     - name: Place the jobs (the diff keeps what was placed, for the test to read)
@@ -92,9 +92,10 @@ SWEEP = r"""
     - name: Hand the results to the test
       ansible.builtin.copy:
         content: "{{ {'first': first.results, 'second': second.results, 'gone': gone.results} | to_json }}"
-        dest: "{{ results }}"
+        dest: "{{ results }}/{{ inventory_hostname }}.json"
         mode: "0600"
 """
+SWEEPERS = 2  # local "hosts" that share the files, so the sweep can use both cores (ANSIBLE_FORKS)
 
 
 def promtool_accepts(tool, placed):
@@ -130,7 +131,8 @@ def test_corpus_sweep(ansible, tmp_path, style):
     newer one is run on the exact bytes placed (its diff), in the same directory. With the style
     given, what the module writes does not depend on the promtool version (its version probe and
     `auto` are test_auto_picks_style_and_is_idempotent's, per version); so this asserts what a
-    module sweep per version did (five of them: about 250 module runs instead of 120)."""
+    module sweep per version did (five of them: about 250 module runs instead of 120). The files
+    are shared out to two local hosts of one run, so the sweep uses both cores when it can."""
     oldest = (2, 43) if style == "file" else (0, 0)  # scrape_config_files came with 2.43
     tools = [tool for tool in versions().values() if tool.version[:2] >= oldest]
     if not tools:
@@ -143,14 +145,28 @@ def test_corpus_sweep(ansible, tmp_path, style):
     configs = {name: prepare(tmp_path, name, subdir=name[:-4]) for name in names}
     originals = {name: path.read_bytes() for name, path in configs.items()}
     (tmp_path / "sweep.yml").write_text(SWEEP)
-    extra = {"configs": [{"path": str(configs[name]), "promtool": accepting[name][0].promtool} for name in names],
-             "jobs": JOBS, "style": style, "results": str(tmp_path / "results.json")}
-    proc = ansible.playbook(tmp_path / "sweep.yml", "-i", "localhost,", "-c", "local", "-e", json.dumps(extra),
-                            env={"ANSIBLE_PIPELINING": "1"})
+    # The files are dealt out to SWEEPERS local hosts, each looping over its own share in one run.
+    shares = [names[i::SWEEPERS] for i in range(SWEEPERS)]
+    inventory = {"all": {"children": {"sweepers": {"hosts": dict(
+        ("sweep-%d" % i, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+                          "configs": [{"path": str(configs[name]), "promtool": accepting[name][0].promtool}
+                                      for name in share]})
+        for i, share in enumerate(shares))}}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    (tmp_path / "results").mkdir()
+    extra = {"jobs": JOBS, "style": style, "results": str(tmp_path / "results")}
+    proc = ansible.playbook(tmp_path / "sweep.yml", "-i", str(tmp_path / "inventory.json"), "-e", json.dumps(extra),
+                            env={"ANSIBLE_PIPELINING": "1", "ANSIBLE_FORKS": str(SWEEPERS)})
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
-    for i, name in enumerate(names):
-        first, second, gone = results["first"][i], results["second"][i], results["gone"][i]
+    results = {}  # corpus file: {"first": result, "second": ..., "gone": ...}
+    for i, share in enumerate(shares):
+        part = json.loads((tmp_path / "results" / ("sweep-%d.json" % i)).read_text())
+        for j, name in enumerate(share):
+            results[name] = dict((key, part[key][j]) for key in ("first", "second", "gone"))
+            assert all(r["item"]["path"] == str(configs[name]) for r in results[name].values()), name
+    assert sorted(results) == names
+    for name in names:
+        first, second, gone = results[name]["first"], results[name]["second"], results[name]["gone"]
         assert first["changed"] and first["validated"] and first["style"] == style, (name, first)
         assert first["prometheus_version"].startswith("%d.%d." % accepting[name][0].version[:2]), (name, first)
         assert not second["changed"] and second["files"] == [], (name, second)
