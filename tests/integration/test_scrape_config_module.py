@@ -366,7 +366,7 @@ SHAPES = {
 COVERED = ("json_with_covering_include", "existing_include")
 
 SHAPES_PLAY = r"""
-- hosts: localhost
+- hosts: sweepers
   gather_facts: false
   tasks:
     - name: Place the jobs in each shape
@@ -383,7 +383,7 @@ SHAPES_PLAY = r"""
     - name: Hand the results to the test
       ansible.builtin.copy:
         content: "{{ placed.results | to_json }}"
-        dest: "{{ results }}"
+        dest: "{{ results }}-{{ inventory_hostname }}.json"
         mode: "0600"
 """
 
@@ -413,12 +413,24 @@ def test_every_shape_is_loaded_by_prometheus_or_refused(ansible, tmp_path):
         cases.append({"name": name, "path": str(path), "style": style})
     (tmp_path / "shapes.yml").write_text(SHAPES_PLAY)
 
+    # The shapes are shared out to SWEEPERS local hosts of each run, to use both cores.
+    shares = [cases[i::SWEEPERS] for i in range(SWEEPERS)]
+    (tmp_path / "inventory.json").write_text(json.dumps({"all": {"children": {"sweepers": {"hosts": dict(
+        ("sweep-%d" % i, {"ansible_connection": "local", "ansible_python_interpreter": sys.executable, "cases": share})
+        for i, share in enumerate(shares))}}}}))
+
     def play(state):
-        extra = {"cases": cases, "jobs": JOBS.replace("127.0.0.2:9273", "127.0.0.1:9273"), "promtool": tool.promtool,
-                 "state": state, "results": str(tmp_path / ("%s.json" % state))}
-        proc = ansible.playbook(tmp_path / "shapes.yml", "-i", "localhost,", "-c", "local", "-e", json.dumps(extra))
+        extra = {"jobs": JOBS.replace("127.0.0.2:9273", "127.0.0.1:9273"), "promtool": tool.promtool,
+                 "state": state, "results": str(tmp_path / state)}
+        proc = ansible.playbook(tmp_path / "shapes.yml", "-i", str(tmp_path / "inventory.json"), "-e", json.dumps(extra),
+                                env={"ANSIBLE_FORKS": str(SWEEPERS)})
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-        return {case["name"]: r for case, r in zip(cases, json.loads((tmp_path / ("%s.json" % state)).read_text()))}
+        results = {}
+        for i, share in enumerate(shares):
+            part = json.loads((tmp_path / ("%s-sweep-%d.json" % (state, i))).read_text())
+            assert [r["item"]["path"] for r in part] == [case["path"] for case in share], state
+            results.update((case["name"], r) for case, r in zip(share, part))
+        return results
 
     placed = play("present")
     problems = {}  # shape: what went wrong, so one run reports every shape
