@@ -91,7 +91,10 @@ class Live(object):
         host's), so Prometheus does not run them yet; [] when there is no such reload to compare."""
         if not self.watched:
             return []
-        stamp = self.reloader.metrics().get(RELOAD_TIMESTAMP)
+        try:
+            stamp = self.reloader.metrics().get(RELOAD_TIMESTAMP)
+        except Failure:
+            return []  # go_live reads Prometheus next, and its message says what to fix
         if not stamp:
             return []
         return [path for path in self.watched if os.path.exists(path) and os.stat(path).st_mtime > stamp]
