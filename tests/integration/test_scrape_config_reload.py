@@ -20,6 +20,7 @@ import yaml
 
 from sandbox.nodes import AivenNode, ProjectCA
 from sandbox.prometheus import PrometheusProcess, missing_reason, versions
+from sandbox.util import wait_until
 
 pytestmark = pytest.mark.xdist_group("scrape_config_reload")  # one worker: one Prometheus per version
 
@@ -83,6 +84,9 @@ def host(request, tmp_path_factory):
         pytest.skip(missing_reason(request.param))
     started = Host(tmp_path_factory.mktemp("etc"), present[request.param])
     started.prom.start()
+    # Prometheus answers before its scrape manager has made the pools of the first configuration;
+    # a test that snapshots the pools first would otherwise see none.
+    wait_until(lambda: started.pools() == ["base"], 30, "Prometheus's first scrape pool")
     yield started
     started.prom.cleanup()
 

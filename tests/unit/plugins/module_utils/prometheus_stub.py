@@ -11,6 +11,7 @@ ones). Every request is recorded in `requests` as (method, path).
 """
 import http.server
 import json
+import ssl
 import threading
 import time
 
@@ -34,7 +35,9 @@ class Clock(object):
 
 class PrometheusStub(object):
     def __init__(self, lifecycle=True, version="2.53.3", pools=(), targets=(), scrape_pools_api=True,
-                 config_file="/etc/prometheus/prometheus.yml"):
+                 config_file="/etc/prometheus/prometheus.yml", tls=None):
+        # tls: a trustme.CA; the stub then serves https with a certificate of it for 127.0.0.1.
+        self.tls = tls
         self.flags = {"web.enable-lifecycle": "true" if lifecycle else "false",
                       "config.file": config_file, "web.listen-address": "127.0.0.1:9090"}
         self.version = version
@@ -48,6 +51,7 @@ class PrometheusStub(object):
         self.reload_successful = 1
         self.pools_failed = 0
         self.requests = []
+        self.authorization = []  # the Authorization header of each request (None without one)
         # on_reload(stub) -> (status, body) or None for 200; unset: the configuration loads.
         self.on_reload = None
         # on_read(stub, path) is called before each GET is answered (to change state over time).
@@ -128,7 +132,7 @@ class PrometheusStub(object):
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self._server.server_address[1]
+        return "%s://127.0.0.1:%d" % ("https" if self.tls else "http", self._server.server_address[1])
 
     def start(self):
         stub = self
@@ -138,6 +142,7 @@ class PrometheusStub(object):
                 pass
 
             def _serve(self):
+                stub.authorization.append(self.headers.get("Authorization"))
                 status, content_type, body = stub.answer(self.command, self.path)
                 data = body.encode("utf-8")
                 self.send_response(status)
@@ -149,6 +154,10 @@ class PrometheusStub(object):
             do_GET = do_POST = do_PUT = _serve
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.issue_cert("127.0.0.1").configure_cert(context)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
                                         daemon=True)
         self._thread.start()

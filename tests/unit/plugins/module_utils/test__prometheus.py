@@ -1,10 +1,12 @@
 """The Prometheus API client and the pure functions around it, against a stub of Prometheus's
-HTTP API on 127.0.0.1 (real sockets through ansible's open_url)."""
+HTTP API on 127.0.0.1 (real sockets, plain and TLS)."""
+import base64
 import math
 import os
 import socket
 
 import pytest
+import trustme
 
 from sandbox.util import wait_until
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils import _prometheus as prometheus
@@ -94,6 +96,45 @@ def test_a_timeout_is_unreachable_too():
 def test_a_malformed_url_is_reported_not_raised_as_a_traceback():
     with pytest.raises(PrometheusUnreachable, match="^Prometheus does not answer at localhost:9090"):
         PrometheusAPI("localhost:9090").flags()
+
+
+@pytest.fixture(scope="module")
+def ca():
+    return trustme.CA()
+
+
+def test_https_is_verified_against_the_system_ca_store(ca, tmp_path, monkeypatch):
+    with PrometheusStub(tls=ca) as server:
+        with pytest.raises(PrometheusUnreachable, match=r"\(.*CERTIFICATE_VERIFY_FAILED"):
+            PrometheusAPI(server.url).flags()
+        # OpenSSL's default store reads SSL_CERT_FILE: the test CA becomes a system CA.
+        ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+        api = PrometheusAPI(server.url)
+        assert api.flags()["web.enable-lifecycle"] == "true"
+        api.reload(5)
+        assert server.reloads == 1
+
+
+def test_https_without_validation_reads_a_certificate_no_store_trusts(ca):
+    with PrometheusStub(tls=ca) as server:
+        api = PrometheusAPI(server.url, validate_certs=False)
+        assert api.flags()["web.enable-lifecycle"] == "true"
+        assert api.live_jobs() == ([], "scrape_pools")
+
+
+def test_user_and_password_in_the_url_are_sent_as_basic_auth_and_masked(stub):
+    url = stub.url.replace("http://", "http://prom%40ops:s3cr%3At@")
+    api = PrometheusAPI(url)
+    assert api.url == stub.url.replace("http://", "http://prom%40ops:********@")
+    api.flags()
+    assert stub.authorization == ["Basic " + base64.b64encode(b"prom@ops:s3cr:t").decode()]
+    PrometheusAPI(stub.url).flags()
+    assert stub.authorization[-1] is None
+    stub.stop()
+    with pytest.raises(PrometheusUnreachable) as caught:
+        api.flags()
+    assert "s3cr" not in str(caught.value) and "prom%40ops:********@" in str(caught.value)
 
 
 # ------------------------------------------------------------------------------ reload
