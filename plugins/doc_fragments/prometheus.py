@@ -17,6 +17,8 @@ options:
     description:
       - Prometheus's web address as seen from the Prometheus host (where the module runs), without
         C(/api/v1).
+      - A C(user:password@) in it (C(https://prom:secret@127.0.0.1:9090)) is sent as basic auth; the
+        password is shown as C(********) in messages and results.
     type: str
     default: http://127.0.0.1:9090
   validate_certs:
@@ -80,6 +82,8 @@ options:
         description:
           - Prometheus's web address as seen from the Prometheus host (where the module runs), without
             C(/api/v1).
+          - A C(user:password@) in it (C(https://prom:secret@127.0.0.1:9090)) is sent as basic auth; the
+            password is shown as C(********) in messages and results.
         type: str
         default: http://127.0.0.1:9090
       validate_certs:
