@@ -7,6 +7,7 @@ nothing was written on Aiven when a setting was wrong.
 """
 import hashlib
 import pathlib
+import re
 
 import pytest
 
@@ -92,6 +93,7 @@ def test_a_wrong_setting_on_a_converged_project_fails_naming_the_variable(ansibl
         assert proc.returncode != 0
         assert "%s: " % variable in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
         assert proc.stdout.count("fatal:") == 1
+        assert not re.search(r"reload\.[a-z]", proc.stdout), "the message names scrape_config's option, not the variable"
     assert writes(box) == [] and snapshot(directory) == files and reload_ts(prom) == before
 
 
