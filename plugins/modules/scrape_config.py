@@ -112,7 +112,10 @@ options:
         checks cert and key files); if validation fails they are put back as they were and
         nothing changes. In check mode nothing is written and promtool sees the current files.
       - With O(state=absent) each O(files[].path) is removed after the configuration no longer
-        references it (O(files[].content) is not needed).
+        references it (O(files[].content) is not needed). So is a file with
+        O(files[].state=absent) in a run with O(state=present), before the configuration is
+        replaced (for example the file_sd targets of jobs that now use static targets); it is
+        put back with the rest when the run fails.
       - Each file changed is reported in RV(files) like the configuration files. The diff shows
         the path and the attributes, and the content only of files whose mode lets others read
         them (Ansible masks even that in its output, since O(files[].content) is C(no_log)); for
@@ -127,8 +130,15 @@ options:
         type: path
         required: true
       content:
-        description: The file's content (text). Never logged. Required with O(state=present).
+        description: The file's content (text). Never logged. Required with O(state=present) unless
+          O(files[].state=absent).
         type: str
+      state:
+        description: V(absent) removes the file (nothing to do when it is not there); O(state=absent)
+          removes every file whatever this says.
+        type: str
+        choices: [present, absent]
+        default: present
       mode:
         description: Octal mode, for example C('0640') for a password file read by Prometheus's group.
         type: raw
@@ -541,6 +551,7 @@ def main():
             files=dict(type="list", elements="dict", default=[], options=dict(
                 path=dict(type="path", required=True),
                 content=dict(type="str", no_log=True),
+                state=dict(type="str", default="present", choices=["present", "absent"]),
                 mode=dict(type="raw", default="0644"),
                 owner=dict(type="str"),
                 group=dict(type="str"),

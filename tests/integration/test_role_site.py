@@ -167,6 +167,14 @@ def test_file_sd_ha_pair_one_api_pass_then_remove(ansible, sandbox_factory):
     assert [reload_ts(p) for p in box.prometheus] == before
     assert len(box.fake.requests) <= 4, api_paths(box)
 
+    # Static targets now: the file_sd targets file the jobs no longer read goes with the change.
+    proc = run(ansible, box, prometheus_aiven_discovery="static")
+    assert all(counts["changed"] > 0 for counts in ok(proc).values())
+    for prom in box.prometheus:
+        assert not (pathlib.Path(prom.config_file).parent / "aiven-acme.targets.json").exists()
+        assert "static_configs" in prom.config() and "file_sd_configs" not in prom.config()
+        assert_all_targets_up(box, prom)
+
     # remove.yml: every job and file the role wrote is gone; the main file is byte-identical.
     box.fake.clear_requests()
     proc = run(ansible, box, REMOVE, prometheus_aiven_discovery="file_sd")

@@ -270,7 +270,7 @@ def plan_companions(entries, state, reserved=()):
         seen.add(real)
         after = None
         mode = parse_mode(entry.get("mode") if entry.get("mode") is not None else "0644", where + ".mode")
-        if state == "present":
+        if state == "present" and entry.get("state") != "absent":
             if entry.get("content") is None:
                 raise ScrapeConfigError("%s.content is required with state=present" % where)
             content = entry["content"]

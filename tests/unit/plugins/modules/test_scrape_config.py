@@ -469,6 +469,26 @@ def test_absent_removes_the_companion_files_after_the_jobs(tmp_path, reader):
     assert place(config, style="block", state="absent", files=[{"path": f["path"]} for f in files])["changed"] is False
 
 
+def test_a_file_with_state_absent_is_removed_in_a_present_run_and_put_back_on_failure(tmp_path, reader):
+    """The file_sd targets of jobs that switched to static targets: removed with the change."""
+    config = tmp_path / "prometheus.yml"
+    config.write_text("scrape_configs:\n  " + NODE)
+    targets = tmp_path / "targets.json"
+    targets.write_text('[{"targets": ["127.0.0.2:9273"]}]\n')
+    stale = [{"path": str(targets), "state": "absent"}]
+    before = snapshot(tmp_path)
+    failure = refuse(config, style="block", content=JOBS + "  bogus_option: 1\n", files=stale)
+    assert failure["msg"].startswith("promtool rejected the new configuration")
+    assert snapshot(tmp_path) == before, "the removed file is put back with the rest"
+    checked = place(config, style="block", files=stale, check_mode=True)
+    assert [(f["path"], f["action"]) for f in checked["files"]] == [(str(targets), "removed"), (str(config), "updated")]
+    assert targets.exists()
+    result = place(config, style="block", files=stale)
+    assert [(f["path"], f["action"]) for f in result["files"]] == [(str(targets), "removed"), (str(config), "updated")]
+    assert not targets.exists()
+    assert place(config, style="block", files=stale)["changed"] is False
+
+
 @pytest.mark.parametrize("entry, message", [
     ({"path": "relative.pem", "content": "x"}, "files[0].path must be an absolute path"),
     ({"path": "/nonexistent-dir-7c1e/x.pem", "content": "x"}, "files[0].path: the directory of"),
