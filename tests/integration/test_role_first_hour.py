@@ -62,6 +62,7 @@ def test_every_boolean_and_number_works_as_a_command_line_string(ansible, sandbo
     ("prometheus_aiven_config_file", "/nonexistent/prometheus.yml", "prometheus_aiven_config_file"),
     ("prometheus_aiven_files_dir", "/nonexistent-dir", "prometheus_aiven_files_dir"),
     ("prometheus_aiven_promtool", "/nonexistent/promtool", "prometheus_aiven_promtool"),
+    ("prometheus_aiven_web_url", "http://127.0.0.1:1", "prometheus_aiven_web_url"),
 ])
 def test_a_wrong_setting_fails_before_anything_changes_naming_the_variable(ansible, sandbox_factory, variable, value, says):
     box = sandbox_factory(prometheus_version="2.42")
@@ -71,6 +72,8 @@ def test_a_wrong_setting_fails_before_anything_changes_naming_the_variable(ansib
     proc = run(ansible, box, SITE, **{variable: value})
     assert proc.returncode != 0
     assert "%s: " % says in proc.stdout and value in proc.stdout, proc.stdout[-3000:]
+    # The message asks to change the role variable, not prometheus_reload's option.
+    assert not re.search(r"\b(set|fix) (config_file|promtool|web_url)\b|\(in paths\)", proc.stdout), proc.stdout[-3000:]
     assert proc.stdout.count("fatal:") == 1 and "rescued=0" in proc.stdout  # one error, not two
     # Aiven was read (a lookup: what is missing), nothing was written: the host is checked first.
     assert box.fake.requests and writes(box) == []
