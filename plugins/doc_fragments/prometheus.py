@@ -53,6 +53,8 @@ options:
         earlier run left it unloaded (O(reload.method=none), a reload that never came), so it is
         reloaded now with O(reload.method), listed in C(reload.pending_files), and the task
         reports a change."
+      - A run that is to change a file first asks Prometheus at O(reload.web_url) (unless
+        O(reload.method=none)), and fails before writing anything when nothing answers there.
       - "Any failure after a change puts back every file this run changed (RV(files), in reverse
         order: replaced and removed files from their backups, created files removed), reloads
         Prometheus onto them when a reload went out, and fails with both reasons. Prometheus never

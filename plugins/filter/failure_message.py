@@ -59,7 +59,7 @@ EXAMPLES = r"""
                                                          'path': 'my_config_file'}) }}
   when: placed.msg is defined
   # my_prometheus_url: Prometheus does not answer at http://127.0.0.1:9 (Connection refused). Start it
-  # or fix my_prometheus_url -- nothing was reloaded; the previous files were restored (/etc/...).
+  # or fix my_prometheus_url (nothing was changed)
 """
 
 RETURN = r"""

@@ -19,7 +19,10 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import RELOAD_TIMESTAMP, PrometheusAPI
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
+    RELOAD_TIMESTAMP, PrometheusAPI, PrometheusError, PrometheusUnreachable,
+)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import ScrapeConfigError
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload import (
     OPTIONS, Failure, Reloader, option_named,
 )
@@ -27,6 +30,20 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload imp
 # How the engine's messages name the options, so they name what the user of this module sets.
 NAMES = dict((option, "reload." + option) for option in OPTIONS + ("resolve",))
 NAMES.update(config_file="path", promtool="validate")
+
+
+def check_answers(options):
+    """Before a run that will change files writes any: Prometheus answers at reload.web_url.
+    Otherwise the run would replace the files only to put them back when the reload cannot
+    go out. `options`: the reload suboptions. Raises ScrapeConfigError naming reload.web_url."""
+    api = PrometheusAPI.from_params(options)
+    try:
+        api.flags()
+    except PrometheusUnreachable as exc:
+        raise ScrapeConfigError("%s. Start it or fix reload.web_url (nothing was changed)" % exc, option="reload.web_url")
+    except PrometheusError as exc:
+        raise ScrapeConfigError("Prometheus at %s does not answer as Prometheus: %s. Fix reload.web_url (nothing was "
+                                "changed)" % (api.url, exc), option="reload.web_url")
 
 
 class Live(object):

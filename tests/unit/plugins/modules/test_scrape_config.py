@@ -803,7 +803,7 @@ def systemctl(monkeypatch):
 @pytest.mark.parametrize("reload, message, option", [
     ({"web_url": "http://127.0.0.1:{closed}"},
      "Prometheus does not answer at http://127.0.0.1:{closed} (Connection refused). Start it or fix reload.web_url "
-     "-- nothing was reloaded; the previous files were restored (", "reload.web_url"),
+     "(nothing was changed)", "reload.web_url"),
     ({"method": "signal", "pidfile": "{dir}/missing.pid"},
      "cannot read pidfile {dir}/missing.pid (No such file or directory); set reload.pidfile to the file holding "
      "Prometheus's PID, or set reload.pid -- nothing was reloaded", "reload.pidfile"),
@@ -824,6 +824,20 @@ def test_failures_name_the_option_to_fix(host, prom, fake_promtool, clock, syste
     assert message.format(**values) in failure["msg"], failure["msg"]
     assert failure.get("option") == option
     assert snapshot(host.parent) == before
+
+
+def test_nothing_answering_at_web_url_writes_nothing_at_all(host, prom, fake_promtool, clock):
+    """Found by a new user: the files were replaced, then put back, when the reload could never
+    go out. Prometheus is asked first: no file is touched, not even replaced by equal bytes."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    inodes = dict((p.name, p.stat().st_ino) for p in host.parent.iterdir())
+    failure = live_failure(host, prom, fake_promtool, reload={"web_url": closed})
+    assert failure["msg"].endswith("Start it or fix reload.web_url (nothing was changed)")
+    assert failure["option"] == "reload.web_url" and failure.get("files", []) == []
+    assert dict((p.name, p.stat().st_ino) for p in host.parent.iterdir() if p.name in inodes) == inodes
+    assert not (host.parent / "pw").exists() and backups(host.parent) == []
 
 
 def test_signal_goes_to_the_one_prometheus_running_path(host, prom, fake_promtool, clock, monkeypatch):
@@ -861,7 +875,7 @@ def test_own_option_errors_name_the_option(host, prom, fake_promtool, tmp_path, 
         (tmp_path / "bin" / "promtool").write_text("#!/bin/sh\necho 'promtool, version 2.53.3'\n")
     failure = live_failure(host, prom, fake_promtool, **fixed)
     assert failure["msg"].startswith(message.format(dir=tmp_path)), failure["msg"]
-    assert failure["option"] == option and prom.requests == []
+    assert failure["option"] == option and ("POST", "/-/reload") not in prom.requests
     # A failed run leaves nothing behind, not even a lock file next to a configuration that is not there.
     assert not list(tmp_path.glob(".missing.yml*"))
 
