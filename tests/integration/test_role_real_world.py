@@ -118,6 +118,15 @@ def test_a_powered_off_service_and_standbys_named_only_as_replicas(ansible, sand
     assert {t["labels"]["aiven_usage"] for t in primary} == {"primary"}
     assert {t["labels"]["aiven_usage"] for t in replicas} == {"replica"}
 
+    # Only the powered-off service selected: one clear failure, nothing changed on the host.
+    config, before = pathlib.Path(prom.config_file).read_bytes(), reload_ts(prom)
+    proc = run(ansible, box, prometheus_aiven_services="kafka-idle", prometheus_aiven_discovery="static")
+    assert proc.returncode != 0 and proc.stdout.count("fatal:") == 1
+    assert ("No selected Aiven service of project %s has Prometheus targets on route dynamic" % box.project
+            in proc.stdout), proc.stdout[-3000:]
+    assert "kafka-idle: not running (state POWEROFF)" in proc.stdout
+    assert pathlib.Path(prom.config_file).read_bytes() == config and reload_ts(prom) == before
+
 
 def test_ipv6_only_names_static(ansible, sandbox_factory):
     """Names with only AAAA records: record_types AAAA, the target written [addr]:port."""

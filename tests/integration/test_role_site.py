@@ -100,7 +100,7 @@ def test_static_converges_verified_then_idempotent_then_check_diff(ansible, sand
     ok(proc)
     assert all(method == "GET" for method, dummy in api_paths(box))
     # What would change on Aiven, though the module's result is no_log (it holds the password).
-    shown = proc.stdout.split("Show what changed on Aiven (--diff)]", 1)[1].split("TASK [", 1)[0]
+    shown = proc.stdout.split("Say what changed on Aiven (--diff)", 1)[1].split("TASK [", 1)[0]
     was, becomes = shown.split('"before"')[1], shown.split('"before"')[0]
     assert '"name": "prometheus"' in becomes and '"endpoint": {}' in was
     assert becomes.count('"prometheus_integration": true') == 2 and was.count('"prometheus_integration": false') == 2
