@@ -14,16 +14,16 @@ version_added: 0.1.0
 author:
   - aiven_tools.prometheus developers (@aiven_tools)
 description:
-  - For a task that registers a host module's result with C(failed_when: false) and fails in a
+  - "For a task that registers a host module's result with C(failed_when: false) and fails in a
     task of its own, so that the message names what the user sets (a role variable) instead of
     the module's option. The modules this is for are
     M(aiven_tools.prometheus.scrape_config) (with C(reload)) and
     M(aiven_tools.prometheus.prometheus_reload): when a failure is about one option they return
-    its name in C(option) (for example V(reload.web_url), V(path), V(web_url)).
-  - The result is C(SETTING: message) when C(option) is one of O(settings), else the message
+    its name in C(option) (for example V(reload.web_url), V(path), V(web_url))."
+  - "The result is C(SETTING: message) when C(option) is one of O(settings), else the message
     alone. In the message, an option named as C(reload.NAME) is replaced wherever it appears; a
     bare option name only where the message asks to change it (after C(set), C(fix), C(or) or
-    C(use), and in C((in NAME))), so the same word in a sentence (C(method systemd was given)) stays.
+    C(use), and in C((in NAME))), so the same word in a sentence (C(method systemd was given)) stays."
 positional: _input, settings
 options:
   _input:
@@ -64,7 +64,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: One line, C(SETTING: message) when the failure is about one of O(settings).
+  description: "One line, C(SETTING: message) when the failure is about one of O(settings)."
   type: str
   sample: "my_prometheus_url: Prometheus does not answer at http://127.0.0.1:9 (Connection refused). Start it or fix my_prometheus_url"
 """

@@ -1,5 +1,5 @@
-"""ansible-doc renders every module, the lookup and the role's argument spec, and every EXAMPLES
-block is valid YAML whose tasks name modules (and lookups) by FQCN only."""
+"""ansible-doc renders every module, lookup and filter and the role's argument spec, and every
+EXAMPLES block is valid YAML whose tasks name modules (and lookups) by FQCN only."""
 import json
 import pathlib
 import re
@@ -16,6 +16,7 @@ REPO = pathlib.Path(__file__).resolve().parents[2]
 NS = "aiven_tools.prometheus."
 MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if not p.stem.startswith("_"))
 LOOKUPS = sorted(p.stem for p in (REPO / "plugins" / "lookup").glob("*.py") if not p.stem.startswith("_"))
+FILTERS = sorted(p.stem for p in (REPO / "plugins" / "filter").glob("*.py") if not p.stem.startswith("_"))
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir()) if (REPO / "roles").is_dir() else []
 
 # Everything a task may hold besides its module: task and block keywords, loops.
@@ -32,7 +33,7 @@ def ansible_doc(ansible, plugin_type, names):
 
 
 def test_plugins_found():
-    assert MODULES and LOOKUPS
+    assert MODULES and LOOKUPS and FILTERS
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +41,11 @@ def plugin_docs(tmp_path_factory):
     runner = AnsibleRunner(tmp_path_factory.mktemp("ansible_doc"))
     docs = dict(ansible_doc(runner, "module", MODULES))
     docs.update(ansible_doc(runner, "lookup", LOOKUPS))
+    docs.update(ansible_doc(runner, "filter", FILTERS))
     return docs
 
 
-@pytest.mark.parametrize("name", MODULES + LOOKUPS)
+@pytest.mark.parametrize("name", MODULES + LOOKUPS + FILTERS)
 def test_ansible_doc_renders(plugin_docs, name):
     doc = plugin_docs[NS + name]["doc"]
     assert doc["short_description"]
@@ -70,7 +72,7 @@ def _module_of(task):
     return modules[0]
 
 
-@pytest.mark.parametrize("name", MODULES + LOOKUPS)
+@pytest.mark.parametrize("name", MODULES + LOOKUPS + FILTERS)
 def test_examples_are_yaml_with_fqcn_only(plugin_docs, name):
     examples = yaml.safe_load(plugin_docs[NS + name]["examples"])
     tasks = list(_tasks(examples))
