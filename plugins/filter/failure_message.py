@@ -21,9 +21,12 @@ description:
     M(aiven_tools.prometheus.prometheus_reload): when a failure is about one option they return
     its name in C(option) (for example V(reload.web_url), V(path), V(web_url))."
   - "The result is C(SETTING: message) when C(option) is one of O(settings), else the message
-    alone. In the message, an option named as C(reload.NAME) is replaced wherever it appears; a
+    alone; an empty string when the result holds no failure (no C(msg)), so it also serves as the
+    condition of the failing task. A module that raised an exception under C(failed_when: false)
+    leaves no C(msg) with ansible-core 2.19 (only C(failed_when_suppressed_exception)): that is a
+    failure too, and says so. In the message, an option named as C(reload.NAME) is replaced wherever it appears; a
     bare option name only where the message asks to change it (after C(set), C(fix), C(or) or
-    C(use), and in C((in NAME))), so the same word in a sentence (C(method systemd was given)) stays."
+    C(use), and in C((in NAME))), so the same word in a sentence (C(method systemd needs systemctl)) stays."
 positional: _input, settings
 options:
   _input:
@@ -57,14 +60,14 @@ EXAMPLES = r"""
     msg: >-
       {{ placed | aiven_tools.prometheus.failure_message({'web_url': 'my_prometheus_url',
                                                          'path': 'my_config_file'}) }}
-  when: placed.msg is defined
+  when: placed | aiven_tools.prometheus.failure_message({}) | length > 0
   # my_prometheus_url: Prometheus does not answer at http://127.0.0.1:9 (Connection refused). Start it
   # or fix my_prometheus_url (nothing was changed)
 """
 
 RETURN = r"""
 _value:
-  description: "One line, C(SETTING: message) when the failure is about one of O(settings)."
+  description: "One line, C(SETTING: message) when the failure is about one of O(settings); empty when the result is no failure."
   type: str
   sample: "my_prometheus_url: Prometheus does not answer at http://127.0.0.1:9 (Connection refused). Start it or fix my_prometheus_url"
 """
@@ -83,7 +86,14 @@ def failure_message(result, settings):
     """'SETTING: msg' (or msg) for a failed result {"msg", "option"?}; see DOCUMENTATION."""
     if not isinstance(result, dict) or not isinstance(settings, dict):
         raise AnsibleFilterError("failure_message: expects a registered result (dict) and settings (dict)")
-    msg = str(result.get("msg") or "the task failed without a message")
+    if result.get("msg"):
+        msg = str(result["msg"])
+    elif "failed_when_suppressed_exception" in result:
+        # ansible-core 2.19+: failed_when false on a module that raised keeps only this, no msg.
+        msg = ("the module raised an exception (%s); run with -vvv to see it"
+               % result["failed_when_suppressed_exception"])
+    else:
+        return ""
     names = "|".join(re.escape(name) for name in sorted(settings, key=len, reverse=True))
     if names:
         end = r")(?![\w.\[])"  # not part of a longer name, nor files[0].path

@@ -182,8 +182,9 @@ class Reloader(object):
 
     # ------------------------------------------------------------------------------ reading
 
-    def read_prometheus(self, hint):
-        """Flags and version; the method to use. `hint` ends the message when nothing answers."""
+    def read_prometheus(self, hint, check_config=True):
+        """Flags and version; the method to use. `hint` ends the message when nothing answers.
+        `check_config`: warn when Prometheus runs another configuration file than config_file."""
         try:
             flags = self.api.flags()
             version = version_of(self.api.buildinfo())
@@ -195,7 +196,8 @@ class Reloader(object):
         self.method, reason = choose_method(self.params["method"], flags)
         self.result.update(version=version, lifecycle=lifecycle_enabled(flags), method=self.method,
                            method_reason=reason)
-        self.check_config_file(flags.get("config.file"))
+        if check_config:
+            self.check_config_file(flags.get("config.file"))
         return flags
 
     def check_config_file(self, loaded):
@@ -415,7 +417,15 @@ class Reloader(object):
         if params["method"] == "none" and not params["targets_up"]:
             self.leave_prometheus_alone("targets_up is false")
             return
-        flags = self.read_prometheus("Start it or fix web_url (nothing was changed)")
+        self.check_method()
+        self.check_names()
+
+    def check_method(self, check_config=True):
+        """Prometheus answers, and the reload method (auto: the one it picks) can work on this host:
+        the systemd unit is loaded and active, the process to signal exists, the lifecycle API is on
+        for http. Raises Failure. `check_config`: also warn when Prometheus runs another file."""
+        flags = self.read_prometheus("Start it or fix %s (nothing was changed)" % self.opt("web_url"),
+                                     check_config=check_config)
         if self.method == "systemd":
             self.check_unit()
         elif self.method == "signal":
@@ -423,12 +433,12 @@ class Reloader(object):
             try:
                 os.kill(pid, 0)
             except OSError as exc:
-                raise Failure("cannot signal PID %d (%s); %s"
-                              % (pid, exc.strerror or exc, _signal_hint(exc, self.opt)))
+                raise Failure("cannot signal PID %d (%s); %s" % (pid, exc.strerror or exc, _signal_hint(exc, self.opt)))
         elif self.method == "http" and not self.result["lifecycle"]:
-            raise Failure("method http needs the lifecycle API, and the lifecycle API is disabled at %s; start Prometheus with "
-                          "--web.enable-lifecycle, or set method to auto, systemd or signal" % self.api.url)
-        self.check_names()
+            raise Failure("method http needs the lifecycle API, and the lifecycle API is disabled at %s; start "
+                          "Prometheus with --web.enable-lifecycle, or set %s to auto, systemd or signal"
+                          % (self.api.url, self.opt("method")))
+        return flags
 
     def promtool_version(self, promtool):
         argv = shlex.split(promtool)
@@ -444,26 +454,27 @@ class Reloader(object):
         return words[words.index("version") + 1]
 
     def check_unit(self):
-        unit = self.params["unit"]
+        unit, opt = self.params["unit"], self.opt
         systemctl = self.module.get_bin_path("systemctl")
-        why = self.result["method_reason"]
+        # "method systemd (auto: ...)" says why auto chose it; a method given needs no reason.
+        chosen = "" if self.params["method"] == "systemd" else " (%s)" % self.result["method_reason"]
+        instead = ("set %s to auto or http (the lifecycle API is enabled)" if self.result.get("lifecycle") else
+                   "set %s to signal or start Prometheus with --web.enable-lifecycle") % opt("method")
         if not systemctl:
-            raise Failure("method systemd (%s) needs systemctl, which this host does not have; set method to signal "
-                          "or start Prometheus with --web.enable-lifecycle" % why)
+            raise Failure("method systemd%s needs systemctl, which this host does not have; %s" % (chosen, instead))
         rc, out, err = self.module.run_command([systemctl, "show", "--property=LoadState,ActiveState", unit])
         if rc != 0:
-            raise Failure("method systemd (%s) cannot be used here: systemctl show %s failed (rc=%d): %s; set method "
-                          "to signal or start Prometheus with --web.enable-lifecycle"
-                          % (why, unit, rc, _one_line(err or out)))
+            raise Failure("method systemd%s cannot be used here: systemctl show %s failed (rc=%d): %s; %s"
+                          % (chosen, unit, rc, _one_line(err or out), instead))
         state = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
         self.result["systemd"] = {"unit": unit, "load_state": state.get("LoadState"),
                                   "active_state": state.get("ActiveState")}
         if state.get("LoadState") != "loaded":
-            raise Failure("systemd has no unit %s (LoadState=%s); set unit to Prometheus's systemd unit, or method "
-                          "(%s)" % (unit, state.get("LoadState"), why))
+            raise Failure("systemd has no unit %s (LoadState=%s); set %s to Prometheus's systemd unit, or %s"
+                          % (unit, state.get("LoadState"), opt("unit"), instead))
         if state.get("ActiveState") != "active":
-            raise Failure("systemd unit %s is %s, so systemctl reload would fail; set unit to the unit that runs "
-                          "the Prometheus at %s" % (unit, state.get("ActiveState"), self.api.url))
+            raise Failure("systemd unit %s is %s, so systemctl reload would fail; set %s to the unit that runs "
+                          "the Prometheus at %s" % (unit, state.get("ActiveState"), opt("unit"), self.api.url))
 
     def run(self):
         """Reload, prove the jobs, wait for the targets; raises Failure (then call settle())."""

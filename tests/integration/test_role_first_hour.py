@@ -99,6 +99,17 @@ def test_a_wrong_setting_on_a_converged_project_fails_naming_the_variable(ansibl
         assert not re.search(r"reload\.[a-z]", proc.stdout), "the message names scrape_config's option, not the variable"
     assert writes(box) == [] and snapshot(directory) == files and reload_ts(prom) == before
 
+    # A change to place and a reload method that cannot work here (no systemd unit "prometheus" on
+    # this host): found before any file is written, not by putting the files back (a new user saw
+    # prometheus.yml rewritten and restored, the run reporting a change).
+    stats = dict((p.name, (p.stat().st_ino, p.stat().st_mtime_ns)) for p in directory.iterdir() if p.is_file())
+    proc = run(ansible, box, SITE, prometheus_aiven_reload="systemd",
+               prometheus_aiven_job_extra={"scrape_interval": "3s", "scrape_timeout": "1s"})
+    assert proc.returncode != 0 and "(nothing was changed)" in proc.stdout, proc.stdout[-3000:]
+    assert re.search(r"fatal: .*\"msg\": \"prometheus_aiven_(reload|systemd_unit): ", proc.stdout), proc.stdout[-3000:]
+    assert "changed=0" in proc.stdout and reload_ts(prom) == before
+    assert dict((p.name, (p.stat().st_ino, p.stat().st_mtime_ns)) for p in directory.iterdir() if p.is_file()) == stats
+
 
 @pytest.mark.parametrize("job_extra, says", [
     ('{"prometheus_aiven_job_extra": {"scrape_interval": "fast"}}', "'fast' is not a Prometheus duration"),

@@ -364,7 +364,8 @@ def test_tls_verify_false_warns_and_skips_verification(ansible, sandbox_factory)
     prom = box.prometheus[0]
     proc = run(ansible, box, prometheus_aiven_tls_verify=False)
     ok(proc)
-    assert "WARNING: prometheus_aiven_tls_verify is false" in proc.stdout
+    assert ("WARNING: prometheus_aiven_tls_verify is false, so the jobs get insecure_skip_verify and Prometheus will "
+            "not verify the services' certificates." in proc.stdout), "one line, no folded newline in it"
     assert "insecure_skip_verify: true" in rendered_config(prom)
     prom.wait_targets_up(service_jobs(box, "pg-orders"), 2, timeout=40)
 

@@ -19,9 +19,7 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
-    RELOAD_TIMESTAMP, PrometheusAPI, PrometheusError, PrometheusUnreachable,
-)
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import RELOAD_TIMESTAMP, PrometheusAPI
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import ScrapeConfigError
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload import (
     OPTIONS, Failure, Reloader, option_named,
@@ -32,18 +30,21 @@ NAMES = dict((option, "reload." + option) for option in OPTIONS + ("resolve",))
 NAMES.update(config_file="path", promtool="validate")
 
 
-def check_answers(options):
-    """Before a run that will change files writes any: Prometheus answers at reload.web_url.
-    Otherwise the run would replace the files only to put them back when the reload cannot
-    go out. `options`: the reload suboptions. Raises ScrapeConfigError naming reload.web_url."""
-    api = PrometheusAPI.from_params(options)
+def check_method(module):
+    """Before a run that will change files writes any: Prometheus answers at reload.web_url and
+    the reload method can work on this host (_reload.Reloader.check_method). Otherwise the run
+    would replace the files only to put them back when the reload cannot go out. Raises
+    ScrapeConfigError naming the reload suboption to fix."""
+    params = module.params
+    options = params["reload"]
+    engine = dict(options, config_file=params["path"], jobs=[], absent_jobs=[], restore=[],
+                  keep_backups=params["backup"], preflight=False, promtool=None, paths=[])
     try:
-        api.flags()
-    except PrometheusUnreachable as exc:
-        raise ScrapeConfigError("%s. Start it or fix reload.web_url (nothing was changed)" % exc, option="reload.web_url")
-    except PrometheusError as exc:
-        raise ScrapeConfigError("Prometheus at %s does not answer as Prometheus: %s. Fix reload.web_url (nothing was "
-                                "changed)" % (api.url, exc), option="reload.web_url")
+        Reloader(module, PrometheusAPI.from_params(options), params=engine, names=NAMES).check_method(check_config=False)
+    except Failure as failure:
+        option = NAMES.get(failure.option, failure.option) if failure.option else option_named(failure.msg, NAMES)
+        msg = failure.msg if failure.msg.endswith("(nothing was changed)") else failure.msg + " (nothing was changed)"
+        raise ScrapeConfigError(msg, option=option)
 
 
 class Live(object):

@@ -10,7 +10,7 @@ Order of a run that changes something (not in check mode):
 
 1. take the lock next to the configuration file (files.py), then read every file;
 2. plan the edit and prove it (placement.py, proof.py); with ``reload``, check that Prometheus
-   answers, so that files are not replaced only to be put back;
+   answers and the reload method can work, so that files are not replaced only to be put back;
 3. present: write the companion files (their content and attributes), so promtool sees the
    files the jobs reference (it checks cert/key files);
 4. validate with promtool a candidate placed next to the real file; if it fails, run promtool
@@ -347,9 +347,9 @@ class Run(object):
                 if params["reload"] is not None and params["reload"]["method"] != "none" and (
                         companions or any(change.changed for change in plan.changes)):
                     from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.live import (
-                        check_answers,
+                        check_method,
                     )
-                    check_answers(params["reload"])
+                    check_method(self.module)
                 if state == "present":
                     self.result["jobs"] = plan.jobs
                     if style == "file":

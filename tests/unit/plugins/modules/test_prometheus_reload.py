@@ -627,8 +627,8 @@ def test_preflight_http_needs_the_lifecycle_api(prom):
 @pytest.mark.parametrize("answer, message", [
     ((0, "LoadState=loaded\nActiveState=active\n", ""), None),
     ((0, "LoadState=not-found\nActiveState=inactive\n", ""),
-     "systemd has no unit prom (LoadState=not-found); set unit to Prometheus's systemd unit, or method (auto: the "
-     "lifecycle API is disabled (no --web.enable-lifecycle), so systemctl reload)"),
+     "systemd has no unit prom (LoadState=not-found); set unit to Prometheus's systemd unit, or set method to signal "
+     "or start Prometheus with --web.enable-lifecycle"),
     ((0, "LoadState=loaded\nActiveState=failed\n", ""),
      "systemd unit prom is failed, so systemctl reload would fail; set unit to the unit that runs the Prometheus "
      "at %(url)s"),
@@ -648,6 +648,19 @@ def test_preflight_systemd_unit(prom, systemctl, answer, message):
         assert systemctl.calls == [["/usr/bin/systemctl", "show", "--property=LoadState,ActiveState", "prom"]]
     else:
         assert fail(prom, preflight=True, unit="prom")["msg"] == message % {"url": prom.url}
+
+
+def test_preflight_systemd_given_with_the_lifecycle_api_on_suggests_http(prom, systemctl):
+    """Found by a new user: "method systemd (method systemd was given)" said the same thing twice,
+    and suggested signal when the lifecycle API was on (so auto would have used http)."""
+    systemctl.answers["show"] = (0, "LoadState=not-found\nActiveState=inactive\n", "")
+    assert fail(prom, preflight=True, method="systemd", unit="prom")["msg"] == (
+        "systemd has no unit prom (LoadState=not-found); set unit to Prometheus's systemd unit, or set method to auto "
+        "or http (the lifecycle API is enabled)")
+    systemctl.answers["show"] = (1, "", "Failed to connect to bus: Host is down\n")
+    assert fail(prom, preflight=True, method="systemd", unit="prom")["msg"] == (
+        "method systemd cannot be used here: systemctl show prom failed (rc=1): Failed to connect to bus: Host is "
+        "down; set method to auto or http (the lifecycle API is enabled)")
 
 
 def test_preflight_signal_checks_the_process(prom, kill):

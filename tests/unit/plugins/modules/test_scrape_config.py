@@ -788,10 +788,13 @@ def test_absent_with_nothing_to_remove_leaves_prometheus_alone(host, prom, fake_
 
 @pytest.fixture
 def systemctl(monkeypatch):
-    """systemctl that knows no unit prometheus-typo; every other command runs for real."""
+    """systemctl that knows no unit prometheus-typo (as systemd answers for an unknown unit); every
+    other command runs for real."""
     real_run, real_which = AnsibleModule.run_command, AnsibleModule.get_bin_path
 
     def run_command(self, argv, **kwargs):
+        if argv[:2] == ["/usr/bin/systemctl", "show"]:
+            return 0, "LoadState=not-found\nActiveState=inactive\n", ""
         if argv[0] == "/usr/bin/systemctl":
             return 5, "", "Failed to reload prometheus-typo.service: Unit prometheus-typo.service not found.\n"
         return real_run(self, argv, **kwargs)
@@ -806,12 +809,11 @@ def systemctl(monkeypatch):
      "(nothing was changed)", "reload.web_url"),
     ({"method": "signal", "pidfile": "{dir}/missing.pid"},
      "cannot read pidfile {dir}/missing.pid (No such file or directory); set reload.pidfile to the file holding "
-     "Prometheus's PID, or set reload.pid -- nothing was reloaded", "reload.pidfile"),
+     "Prometheus's PID, or set reload.pid (nothing was changed)", "reload.pidfile"),
     ({"method": "signal", "pid": 1, "pidfile": "{dir}/p.pid"}, "parameters are mutually exclusive: pid|pidfile", None),
     ({"method": "systemd", "unit": "prometheus-typo"},
-     "systemctl reload prometheus-typo failed (rc=5): Failed to reload prometheus-typo.service: Unit "
-     "prometheus-typo.service not found.; set reload.unit to Prometheus's systemd unit, or another reload.method "
-     "-- the previous files were restored", "reload.unit"),
+     "systemd has no unit prometheus-typo (LoadState=not-found); set reload.unit to Prometheus's systemd unit, or "
+     "set reload.method to auto or http (the lifecycle API is enabled) (nothing was changed)", "reload.unit"),
 ])
 def test_failures_name_the_option_to_fix(host, prom, fake_promtool, clock, systemctl, reload, message, option):
     with socket.socket() as sock:
@@ -847,14 +849,15 @@ def test_signal_goes_to_the_one_prometheus_running_path(host, prom, fake_promtoo
     monkeypatch.setattr(_reload, "find_pids", lambda config_file: asked.append(config_file) or [4242])
     monkeypatch.setattr(os, "kill", lambda pid, sig: (sent.append((pid, sig)), prom.loads()))
     result = live(host, prom, fake_promtool, reload={"method": "signal"})
-    assert asked == [str(host)] and sent == [(4242, signal.SIGHUP)]
+    # Asked twice: before anything is written (can the reload go out?), then to send it.
+    assert asked == [str(host), str(host)] and sent == [(4242, 0), (4242, signal.SIGHUP)]
     assert result["reload"]["pid"] == 4242 and result["reload"]["live_jobs"] == ["aiven-pg", "node"]
     monkeypatch.setattr(_reload, "find_pids", lambda config_file: [])
     failure = live_failure(host, prom, fake_promtool, content=JOBS.replace("9273", "9274"),
                            reload={"method": "signal"})
     assert failure["msg"].startswith(
         "method signal needs exactly one Prometheus process, found 0 (none) with --config.file=%s; set reload.pid or "
-        "reload.pidfile, or path to the --config.file Prometheus runs with -- nothing was reloaded" % host)
+        "reload.pidfile, or path to the --config.file Prometheus runs with (nothing was changed)" % host)
     assert failure["option"] == "reload.pid"
 
 
