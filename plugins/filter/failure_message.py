@@ -24,13 +24,15 @@ description:
     alone; an empty string when the result holds no failure (no C(msg)), so it also serves as the
     condition of the failing task. A module that raised an exception under C(failed_when: false)
     leaves no C(msg) with ansible-core 2.19 (only C(failed_when_suppressed_exception)): that is a
-    failure too, and says so. In the message, an option named as C(reload.NAME) is replaced wherever it appears; a
-    bare option name only where the message asks to change it (after C(set), C(fix), C(or) or
-    C(use), and in C((in NAME))), so the same word in a sentence (C(method systemd needs systemctl)) stays."
+    failure too, and says so."
+  - "In the message, an option named as C(reload.NAME) is replaced wherever it appears; a bare
+    option name only where the message asks to change it (after C(set), C(fix), C(or) or C(use),
+    and in C((in NAME))), so the same word in a sentence (C(method systemd needs systemctl))
+    stays."
 positional: _input, settings
 options:
   _input:
-    description: The registered result of the failed task; only its C(msg) and C(option) are read.
+    description: The registered result of the task; only its C(msg), C(option) and C(failed_when_suppressed_exception) are read.
     type: dict
     required: true
   settings:

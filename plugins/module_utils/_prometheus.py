@@ -32,6 +32,7 @@ import os
 import re
 
 from urllib.error import HTTPError, URLError
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible.module_utils.common.text.converters import to_native, to_text
 
@@ -91,7 +92,7 @@ class ReloadRejected(PrometheusError):
         super(ReloadRejected, self).__init__(message)
 
 
-def _opener(validate_certs):
+def _opener():
     """An open_url(url, method, timeout, validate_certs) on the standard library's urllib.request.
 
     Not ansible.module_utils.urls: its Request builds a new SSL context for every request, https
@@ -103,7 +104,6 @@ def _opener(validate_certs):
     made on the first https request: the usual web_url is plain http on loopback.
     """
     import base64
-    from urllib.parse import unquote, urlsplit, urlunsplit
     from urllib.request import HTTPSHandler, Request, build_opener
 
     openers = {}
@@ -129,19 +129,26 @@ def _opener(validate_certs):
         if parts.username is not None:
             credentials = "%s:%s" % (unquote(parts.username), unquote(parts.password or ""))
             headers["Authorization"] = "Basic " + base64.b64encode(credentials.encode("utf-8")).decode("ascii")
-            url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+            url = urlunsplit(parts._replace(netloc=_host_part(parts)))
         request = Request(url, method=method, headers=headers)
         return opener(parts.scheme.lower() == "https", validate_certs).open(request, timeout=timeout)
     return open_url
 
 
+def _host_part(parts):
+    """The netloc of urlsplit() `parts` without its ``user:password@``."""
+    return parts.netloc.rpartition("@")[2]
+
+
 def _masked(url):
     """`url` with the password of its ``user:password@`` (if any) shown as ``********``."""
-    scheme, sep, rest = url.partition("://")
-    userinfo, at, host = rest.partition("/")[0].rpartition("@")
-    if not at or ":" not in userinfo:
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:  # not a URL (an unclosed [IPv6 literal): the request says so, unmasked is all there is
         return url
-    return "%s%s%s:********@%s" % (scheme, sep, userinfo.partition(":")[0], rest[len(userinfo) + 1:])
+    return urlunsplit(parts._replace(netloc="%s:********@%s" % (parts.username, _host_part(parts))))
 
 
 def _reason(exc):
@@ -166,7 +173,7 @@ class PrometheusAPI(object):
         self.url = _masked(self._url)
         self.timeout = timeout
         self.validate_certs = validate_certs
-        self._open_url = open_url or _opener(validate_certs)
+        self._open_url = open_url or _opener()
 
     @classmethod
     def from_params(cls, params, **kwargs):

@@ -30,21 +30,31 @@ NAMES = dict((option, "reload." + option) for option in OPTIONS + ("resolve",))
 NAMES.update(config_file="path", promtool="validate")
 
 
+def _reloader(module, **engine):
+    """The reload engine for this run: prometheus_reload's options from ``reload``, filled from the
+    run (`engine`: jobs, absent_jobs, method, restore), with this module's option names."""
+    params = module.params
+    options = params["reload"]
+    engine = dict(options, config_file=params["path"], keep_backups=params["backup"], preflight=False, promtool=None,
+                  paths=[], **engine)
+    return Reloader(module, PrometheusAPI.from_params(options), params=engine, names=NAMES)
+
+
+def _option(failure):
+    """The option `failure` is about, by this module's names (None when it names none)."""
+    return NAMES.get(failure.option, failure.option) if failure.option else option_named(failure.msg, NAMES)
+
+
 def check_method(module):
     """Before a run that will change files writes any: Prometheus answers at reload.web_url and
     the reload method can work on this host (_reload.Reloader.check_method). Otherwise the run
     would replace the files only to put them back when the reload cannot go out. Raises
     ScrapeConfigError naming the reload suboption to fix."""
-    params = module.params
-    options = params["reload"]
-    engine = dict(options, config_file=params["path"], jobs=[], absent_jobs=[], restore=[],
-                  keep_backups=params["backup"], preflight=False, promtool=None, paths=[])
     try:
-        Reloader(module, PrometheusAPI.from_params(options), params=engine, names=NAMES).check_method(check_config=False)
+        _reloader(module, jobs=[], absent_jobs=[], restore=[]).check_method(check_config=False)
     except Failure as failure:
-        option = NAMES.get(failure.option, failure.option) if failure.option else option_named(failure.msg, NAMES)
         msg = failure.msg if failure.msg.endswith("(nothing was changed)") else failure.msg + " (nothing was changed)"
-        raise ScrapeConfigError(msg, option=option)
+        raise ScrapeConfigError(msg, option=_option(failure))
 
 
 class Live(object):
@@ -52,8 +62,7 @@ class Live(object):
     `jobs` must be live afterwards and `dropped` gone."""
 
     def __init__(self, module, result, jobs, dropped, watched=()):
-        params = module.params
-        options = params["reload"]
+        options = module.params["reload"]
         self.module = module
         self.result = result
         changed = bool(result["files"])
@@ -64,10 +73,8 @@ class Live(object):
         # (method none, a reload that never came): those are reloaded with `method`.
         self.watched = [] if changed or options["method"] == "none" else list(watched)
         self.method = options["method"]
-        engine = dict(options, config_file=params["path"], jobs=jobs, absent_jobs=dropped,
-                      method=options["method"] if changed else "none", restore=result["files"],
-                      keep_backups=params["backup"], preflight=False, promtool=None, paths=[])
-        self.reloader = Reloader(module, PrometheusAPI.from_params(options), params=engine, names=NAMES)
+        self.reloader = _reloader(module, jobs=jobs, absent_jobs=dropped, restore=result["files"],
+                                  method=options["method"] if changed else "none")
         self.waiting = False  # the targets are still to be awaited
 
     def prove(self):
@@ -120,7 +127,7 @@ class Live(object):
     def fail(self, failure):
         msg = self.reloader.settle(failure)
         self.report()
-        option = NAMES.get(failure.option, failure.option) if failure.option else option_named(failure.msg, NAMES)
+        option = _option(failure)
         extra = {"option": option} if option else {}
         extra.update(self.result)
         self.module.fail_json(msg=msg, **extra)

@@ -1,13 +1,13 @@
 """failure_message: the messages of scrape_config and prometheus_reload (copied from
 plugins/module_utils/_reload.py, _scrape_config/ and _prometheus.py) in the role's words."""
 import re
-import socket
 
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aiven_tools.prometheus.plugins.filter.failure_message import EXAMPLES, failure_message
+from sandbox.util import free_port
 
 SETTINGS = {"web_url": "my_url", "config_file": "my_config", "path": "my_config", "paths": "my_dir",
             "files": "my_dir", "promtool": "my_promtool", "validate": "my_promtool", "unit": "my_unit",
@@ -76,20 +76,23 @@ def test_wrong_input_is_one_line():
         failure_message("text", SETTINGS)
 
 
+def run_play(ansible, tmp_path, tasks, play_vars=None):
+    """ansible-playbook on localhost with `tasks` (and `play_vars`); a library/ beside it is used."""
+    play = [{"hosts": "localhost", "gather_facts": False, "vars": play_vars or {}, "tasks": tasks}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
+    return ansible.playbook(tmp_path / "play.yml", "-i", "localhost,", "-c", "local")
+
+
 def test_the_example_names_the_variable_after_a_real_failed_reload(ansible, tmp_path):
     """EXAMPLES as they are, by real ansible-playbook: scrape_config places the job, nothing
     answers at the web address, the file goes back, and the second task fails naming the variable."""
     config = tmp_path / "prometheus.yml"
     config.write_text("scrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['127.0.0.1:9100']\n")
     original = config.read_bytes()
-    with socket.socket() as sock:  # a loopback port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        closed = "http://127.0.0.1:%d" % sock.getsockname()[1]
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": yaml.safe_load(EXAMPLES), "vars": {
+    closed = "http://127.0.0.1:%d" % free_port()
+    proc = run_play(ansible, tmp_path, yaml.safe_load(EXAMPLES), {
         "my_config_file": str(config), "my_prometheus_url": closed,
-        "my_jobs": "- job_name: aiven-pg\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"}}]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
-    proc = ansible.playbook(tmp_path / "play.yml", "-i", "localhost,", "-c", "local")
+        "my_jobs": "- job_name: aiven-pg\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"})
     assert proc.returncode == 2, proc.stdout[-3000:]
     [msg] = re.findall(r'"msg": "(.*)"', proc.stdout)
     assert msg.startswith("my_prometheus_url: Prometheus does not answer at %s (Connection refused)" % closed), msg
@@ -103,11 +106,9 @@ def test_a_module_that_raised_under_failed_when_false_still_fails_the_play(ansib
     (tmp_path / "library").mkdir()
     (tmp_path / "library" / "raises.py").write_text(
         "from ansible.module_utils.basic import AnsibleModule\nimport no_such_module_7c1e\n")
-    play = [{"hosts": "localhost", "gather_facts": False, "tasks": [
+    proc = run_play(ansible, tmp_path, [
         {"name": "Raises", "raises": {}, "register": "placed", "failed_when": False},
         {"name": "Fail", "ansible.builtin.fail": {"msg": "{{ placed | aiven_tools.prometheus.failure_message({}) }}"},
-         "when": "placed | aiven_tools.prometheus.failure_message({}) | length > 0"}]}]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
-    proc = ansible.playbook(tmp_path / "play.yml", "-i", "localhost,", "-c", "local")
+         "when": "placed | aiven_tools.prometheus.failure_message({}) | length > 0"}])
     assert proc.returncode == 2, proc.stdout[-3000:]
     assert "the module raised an exception" in proc.stdout or "MODULE FAILURE" in proc.stdout, proc.stdout[-3000:]

@@ -35,6 +35,7 @@ from ansible_collections.aiven_tools.prometheus.tests.unit.plugins.modules.utils
     AnsibleFailJson, fail_module, run_module,
 )
 from sandbox.prometheus import missing_reason, versions
+from sandbox.util import free_port
 
 JOBS = "- job_name: aiven-pg\n  scheme: https\n  static_configs:\n    - targets: ['127.0.0.2:9273']\n"
 JOB = {"job_name": "aiven-pg", "scheme": "https", "static_configs": [{"targets": ["127.0.0.2:9273"]}]}
@@ -831,9 +832,7 @@ def test_failures_name_the_option_to_fix(host, prom, fake_promtool, clock, syste
 def test_nothing_answering_at_web_url_writes_nothing_at_all(host, prom, fake_promtool, clock):
     """Found by a new user: the files were replaced, then put back, when the reload could never
     go out. Prometheus is asked first: no file is touched, not even replaced by equal bytes."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = "http://127.0.0.1:%d" % sock.getsockname()[1]
+    closed = "http://127.0.0.1:%d" % free_port()
     inodes = dict((p.name, p.stat().st_ino) for p in host.parent.iterdir())
     failure = live_failure(host, prom, fake_promtool, reload={"web_url": closed})
     assert failure["msg"].endswith("Start it or fix reload.web_url (nothing was changed)")
