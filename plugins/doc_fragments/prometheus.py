@@ -18,7 +18,7 @@ options:
       - Prometheus's web address as seen from the Prometheus host (where the module runs), without
         C(/api/v1).
       - A C(user:password@) in it (C(https://prom:secret@127.0.0.1:9090)) is sent as basic auth; the
-        password is shown as C(********) in messages and results.
+        password is masked like a no_log option (C(********)), in messages, results and the -vvv invocation.
     type: str
     default: http://127.0.0.1:9090
   validate_certs:
@@ -85,7 +85,7 @@ options:
           - Prometheus's web address as seen from the Prometheus host (where the module runs), without
             C(/api/v1).
           - A C(user:password@) in it (C(https://prom:secret@127.0.0.1:9090)) is sent as basic auth; the
-            password is shown as C(********) in messages and results.
+            password is masked like a no_log option (C(********)), in messages, results and the -vvv invocation.
         type: str
         default: http://127.0.0.1:9090
       validate_certs:

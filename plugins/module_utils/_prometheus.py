@@ -151,6 +151,18 @@ def _masked(url):
     return urlunsplit(parts._replace(netloc="%s:********@%s" % (parts.username, _host_part(parts))))
 
 
+def hide_web_url_password(module, web_url):
+    """Adds the password of `web_url`'s ``user:password@`` (if any) to `module`'s no_log values, so
+    Ansible masks it everywhere it masks a no_log option: the result and the invocation that -vvv
+    shows. Call it right after AnsibleModule() with each web address the module was given."""
+    try:
+        password = urlsplit(web_url or "").password
+    except ValueError:
+        return
+    if password:
+        module.no_log_values.update([password, unquote(password)])
+
+
 def _reason(exc):
     """A short reason for a connection failure: 'Connection refused', 'timed out', ..."""
     reason = getattr(exc, "reason", exc)

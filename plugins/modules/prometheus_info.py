@@ -186,7 +186,7 @@ from ansible_collections.aiven_tools.prometheus.plugins.module_utils._audit impo
     redact,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
-    PrometheusAPI, PrometheusError, prometheus_argument_spec,
+    PrometheusAPI, PrometheusError, hide_web_url_password, prometheus_argument_spec,
 )
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import (
     FILES_KEY,
@@ -254,6 +254,7 @@ def main():
         ),
         supports_check_mode=True,
     )
+    hide_web_url_password(module, module.params["web_url"])
     path = os.path.abspath(module.params["path"])
     try:
         files = config_files(path, Loader())

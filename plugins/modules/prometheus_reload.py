@@ -381,7 +381,7 @@ option:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
-    PrometheusAPI, find_pids, reload_argument_spec,
+    PrometheusAPI, find_pids, hide_web_url_password, reload_argument_spec,
 )
 # resolve_names and put_back are the engine's, reachable here as they were before it moved.
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._reload import (  # pylint: disable=unused-import
@@ -405,6 +405,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    hide_web_url_password(module, params["web_url"])
     # find_pids is passed from here, so it is this module's name that a test replaces.
     reloader = Reloader(module, PrometheusAPI.from_params(params), find_pids=find_pids)
     if params["preflight"]:

@@ -537,7 +537,9 @@ option:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import reload_argument_spec
+from ansible_collections.aiven_tools.prometheus.plugins.module_utils._prometheus import (
+    hide_web_url_password, reload_argument_spec,
+)
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.common import DEFAULT_DROPIN_DIR
 from ansible_collections.aiven_tools.prometheus.plugins.module_utils._scrape_config.runner import run_module
 
@@ -567,6 +569,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    hide_web_url_password(module, (module.params["reload"] or {}).get("web_url"))
     run_module(module)
 
 

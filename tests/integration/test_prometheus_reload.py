@@ -315,3 +315,23 @@ def test_the_documented_tasks_run_as_written(host_factory, node, tmp_path):
             assert results["placed"]["changed"] is False
             assert proven["changed"] is False and proven["method"] == "none" and "reload_successful" not in proven
     assert host.backups() == []
+
+
+@pytest.mark.parametrize("module, args", [
+    (MODULE, lambda url, config: {"web_url": url, "preflight": True}),
+    ("aiven_tools.prometheus.prometheus_info", lambda url, config: {"web_url": url, "path": config}),
+    ("aiven_tools.prometheus.scrape_config", lambda url, config: {
+        "path": config, "name": "acme", "validate": False, "reload": {"web_url": url},
+        "content": "- job_name: a\n  static_configs:\n    - targets: ['127.0.0.1:9']\n"}),
+], ids=["prometheus_reload", "prometheus_info", "scrape_config"])
+def test_a_password_in_web_url_is_in_no_output_not_even_at_vvv(ansible, tmp_path, module, args):
+    """Found by a new user: the message masked it, the invocation -vvv echoes did not."""
+    secret = "Pw-In-Url-5c9e"
+    config = tmp_path / "prometheus.yml"
+    config.write_text(BASE)
+    url = "http://prom:%s@127.0.0.1:%d" % (secret, free_port())
+    rc, result, proc = ansible.module(module, args(url, str(config)), verbosity=3)
+    assert rc != 0 and "prom:********@127.0.0.1" in proc.stdout, proc.stdout[-3000:]
+    assert "module_args" in proc.stdout, "-vvv shows the invocation, which must hold no password"
+    ansible.assert_no_secret(secret)
+    assert config.read_text() == BASE
